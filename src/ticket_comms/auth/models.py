@@ -1,0 +1,16 @@
+from sqlalchemy import Column, DateTime, Index, Table, Text, func, text
+
+from ticket_comms.database import metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("email", Text),
+    Column("name", Text),
+    Column("role", Text, nullable=False, server_default=text("'member'")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+
+)
+Index("ix_users_lower_email", func.lower(users.c.email))

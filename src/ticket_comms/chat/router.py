@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response
+
+from ticket_comms.chat import search, service
+from ticket_comms.chat.schemas import EditMessage, MarkRead, SendMessage
+from ticket_comms.deps import Ctx, User, json
+from ticket_comms.errors import ValidationFailed
+
+router = APIRouter(prefix="/api/v1", tags=["chat"])
+
+SEQ = 2**62
+Emoji = Path(min_length=1, max_length=32)
+
+
+@router.get("/tickets/{ticket_id}/messages")
+async def list_messages(ctx: Ctx, user: User, ticket_id: UUID, limit: int = Query(50, ge=1, le=200),
+                        before_seq: int | None = Query(None, alias="beforeSeq", ge=0, le=SEQ),
+                        after_seq: int | None = Query(None, alias="afterSeq", ge=0, le=SEQ)):
+    if before_seq is not None and after_seq is not None:
+        raise ValidationFailed("Give beforeSeq or afterSeq, not both.")
+    return json(await service.list_messages(ctx, user, ticket_id, limit=limit, before_seq=before_seq,
+                                            after_seq=after_seq))
+
+
+@router.post("/tickets/{ticket_id}/messages", status_code=201)
+async def send_message(ctx: Ctx, user: User, ticket_id: UUID, body: SendMessage):
+    message, created = await service.send_message(ctx, user, ticket_id, body)
+    return json(message, 201 if created else 200)
+
+
+@router.get("/tickets/{ticket_id}/messages/search")
+async def search_ticket(ctx: Ctx, user: User, ticket_id: UUID, q: str = Query(min_length=1, max_length=500),
+                        limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500)):
+    return json(await search.search(ctx, user, q, limit=limit, cursor=cursor, ticket_id=ticket_id))
+
+
+@router.get("/search/messages")
+async def search_all(ctx: Ctx, user: User, q: str = Query(min_length=1, max_length=500),
+                     limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500)):
+    return json(await search.search(ctx, user, q, limit=limit, cursor=cursor))
+
+
+@router.patch("/tickets/{ticket_id}/messages/{message_id}")
+async def edit_message(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, body: EditMessage):
+    return json(await service.edit_message(ctx, user, ticket_id, message_id, body))
+
+
+@router.delete("/tickets/{ticket_id}/messages/{message_id}", status_code=204)
+async def delete_message(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID):
+    await service.delete_message(ctx, user, ticket_id, message_id)
+    return Response(status_code=204)
+
+
+@router.put("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}")
+async def add_reaction(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, emoji: str = Emoji):
+    return json(await service.set_reaction(ctx, user, ticket_id, message_id, emoji, on=True))
+
+
+@router.delete("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}")
+async def remove_reaction(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, emoji: str = Emoji):
+    return json(await service.set_reaction(ctx, user, ticket_id, message_id, emoji, on=False))
+
+
+@router.post("/tickets/{ticket_id}/read")
+async def mark_read(ctx: Ctx, user: User, ticket_id: UUID, body: MarkRead | None = None):
+    return json(await service.mark_read(ctx, user, ticket_id, body.up_to_seq if body else None))
+
+
+@router.get("/me/unread")
+async def unread(ctx: Ctx, user: User):
+    return json(await service.unread_counts(ctx, user))

@@ -1,0 +1,90 @@
+"""Chat request bodies and the wire shape of a Message (camelCase, as the contract defines it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ticket_comms.attachments import signing
+from ticket_comms.config import Settings
+
+MAX_CONTENT = 10_000
+MessageType = Literal["Text", "Image", "File"]
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_max_length=100_000)
+
+
+class SendMessage(CamelModel):
+    content: str = Field(default="", max_length=MAX_CONTENT * 4)
+    type: MessageType = "Text"
+    attachment_id: UUID | None = Field(default=None, alias="attachmentId")
+    reply_to_id: UUID | None = Field(default=None, alias="replyToId")
+    client_id: str | None = Field(default=None, alias="clientId", min_length=1, max_length=200)
+
+    @field_validator("content")
+    @classmethod
+    def _trim(cls, v: str) -> str:
+        return v.strip()
+
+
+class EditMessage(CamelModel):
+    content: str = Field(max_length=MAX_CONTENT * 4)
+
+    @field_validator("content")
+    @classmethod
+    def _trim(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("content must not be empty")
+        if len(v) > MAX_CONTENT:
+            raise ValueError(f"content must be at most {MAX_CONTENT} characters")
+        return v
+
+
+class MarkRead(CamelModel):
+    up_to_seq: int | None = Field(default=None, alias="upToSeq", ge=0, le=2**62)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def attachment_out(row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    att_id = row.get("att_id")
+    if att_id is None:
+        return None
+    att = str(att_id)
+    return {
+        "id": att,
+        "fileName": row["att_file_name"],
+        "contentType": row["att_content_type"],
+        "size": row["att_size"],
+        "url": signing.signed_url(settings, att),
+        "thumbnailUrl": signing.signed_url(settings, att, thumbnail=True) if row["att_thumbnail_key"] else None,
+        "width": row["att_width"],
+        "height": row["att_height"],
+    }
+
+
+def message_out(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    reply_to = row["reply_to_id"]
+    return {
+        "id": str(row["id"]),
+        "ticketId": str(row["ticket_id"]),
+        "seq": row["seq"],
+        "senderId": row["sender_id"],
+        "type": row["type"],
+        "content": row["content"],
+        "attachment": attachment_out(row, settings),
+        "replyToId": str(reply_to) if reply_to else None,
+        "clientId": row["client_id"],
+        "createdAt": iso(row["created_at"]),
+        "editedAt": iso(row["edited_at"]),
+        "deletedAt": iso(row["deleted_at"]),
+        "reactions": row.get("reactions") or {},
+    }

@@ -1,0 +1,324 @@
+"""Chat messages: send (gapless per-ticket seq), history, edit, delete, reactions, read marks, unread.
+
+Every operation runs in one transaction; realtime events are emitted only after it commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
+from ticket_comms.context import AppContext
+from ticket_comms.database import Connection
+from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
+from ticket_comms.tickets.access import TicketNotFound, require_access
+
+
+class MessageNotFound(NotFound):
+    """Message not found."""
+
+    code = "message_not_found"
+
+
+MESSAGE_COLUMNS = """
+    m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
+    m.created_at, m.edited_at, m.deleted_at,
+    a.id AS att_id, a.file_name AS att_file_name, a.content_type AS att_content_type, a.size AS att_size,
+    a.width AS att_width, a.height AS att_height, a.thumbnail_key AS att_thumbnail_key
+"""
+REACTIONS_COLUMN = """
+    (SELECT jsonb_object_agg(emoji, users) FROM (
+        SELECT emoji, jsonb_agg(user_id ORDER BY created_at) AS users
+        FROM message_reactions r WHERE r.message_id = m.id GROUP BY emoji) x) AS reactions
+"""
+SELECT_MESSAGES = f"SELECT {MESSAGE_COLUMNS}, {REACTIONS_COLUMN} FROM messages m " \
+    "LEFT JOIN attachments a ON a.id = m.attachment_id"
+
+# One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
+# the message, and move the sender's read mark past it. No row comes back when the check fails.
+INSERT_MESSAGE = """
+WITH t AS (
+    UPDATE tickets SET last_seq = last_seq + 1, last_activity_at = now()
+    WHERE id = %(ticket_id)s
+      AND (%(is_admin)s OR %(sender_id)s::text IS NULL OR EXISTS (
+          SELECT 1 FROM ticket_participants p WHERE p.ticket_id = %(ticket_id)s AND p.user_id = %(sender_id)s))
+    RETURNING id, last_seq
+), m AS (
+    INSERT INTO messages (ticket_id, seq, sender_id, type, content, attachment_id, attachment_name,
+                          reply_to_id, client_id)
+    SELECT t.id, t.last_seq, %(sender_id)s, %(type)s, %(content)s, %(attachment_id)s, %(attachment_name)s,
+           %(reply_to_id)s, %(client_id)s
+    FROM t
+    RETURNING *
+), r AS (
+    UPDATE ticket_participants p SET last_read_seq = m.seq, last_read_at = m.created_at
+    FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
+)
+SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
+       m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
+FROM m
+"""
+
+
+def _validate_content(body: SendMessage) -> None:
+    if len(body.content) > MAX_CONTENT:
+        raise ValidationFailed(f"content must be at most {MAX_CONTENT} characters", code="content_too_long")
+    if body.type == "Text":
+        if body.attachment_id is not None:
+            raise ValidationFailed("A Text message cannot carry an attachment; use type Image or File.")
+        if not body.content:
+            raise ValidationFailed("content must not be empty", code="content_empty")
+    elif body.attachment_id is None:
+        raise ValidationFailed(f"A {body.type} message needs an attachmentId.", code="attachment_required")
+
+
+async def _fetch_message(conn: Connection, ticket_id: UUID, message_id: UUID) -> dict[str, Any]:
+    cur = await conn.execute(f"{SELECT_MESSAGES} WHERE m.id = %s AND m.ticket_id = %s", (message_id, ticket_id))
+    row = await cur.fetchone()
+    if row is None:
+        raise MessageNotFound()
+    return row
+
+
+async def _existing_by_client_id(conn: Connection, sender_id: str, client_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        f"{SELECT_MESSAGES} WHERE m.sender_id = %s AND m.client_id = %s", (sender_id, client_id)
+    )
+    return await cur.fetchone()
+
+
+async def _insert(conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+    cur = await conn.execute(INSERT_MESSAGE, params)
+    return await cur.fetchone()
+
+
+async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -> dict[str, Any]:
+    """Insert a System message (senderId null) inside the caller's transaction."""
+    row = await _insert(conn, {
+        "ticket_id": ticket_id, "sender_id": None, "is_admin": True, "type": "System", "content": content,
+        "attachment_id": None, "attachment_name": None, "reply_to_id": None, "client_id": None,
+    })
+    if row is None:
+        raise TicketNotFound()
+    return row
+
+
+async def send_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: SendMessage) -> tuple[dict, bool]:
+    """Post a message. Returns (message, created); a repeated clientId returns the first message."""
+    _validate_content(body)
+    params = {
+        "ticket_id": ticket_id, "sender_id": user.id, "is_admin": user.is_admin, "type": body.type,
+        "content": body.content, "attachment_id": body.attachment_id, "attachment_name": None,
+        "reply_to_id": body.reply_to_id, "client_id": body.client_id,
+    }
+    try:
+        async with ctx.db.transaction() as conn:
+            if body.reply_to_id is not None:
+                await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
+            attachment = None
+            if body.attachment_id is not None:
+                attachment = await _claimable_attachment(conn, user, ticket_id, body)
+                params["attachment_name"] = attachment["file_name"]
+            row = await _insert(conn, params)
+            if row is None:
+                raise TicketNotFound()
+            if attachment is not None:
+                await conn.execute("UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"]))
+                row = await _fetch_message(conn, ticket_id, row["id"])
+    except psycopg.errors.UniqueViolation as exc:
+        # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
+        # the transaction rolled back, so no seq was used; answer with the first message.
+        if body.client_id is None:
+            raise
+        async with ctx.db.connection() as conn:
+            existing = await _existing_by_client_id(conn, user.id, body.client_id)
+        if existing is None or existing["ticket_id"] != ticket_id:
+            raise ValidationFailed("clientId was already used for another ticket.", code="client_id_reused") from exc
+        return message_out(existing, ctx.settings), False
+    message = message_out(row, ctx.settings)
+    await ctx.broadcast.new_message(ticket_id, message)
+    return message, True
+
+
+async def _check_reply_target(conn: Connection, user: CurrentUser, ticket_id: UUID, reply_to_id: UUID) -> None:
+    cur = await conn.execute("SELECT 1 FROM messages WHERE id = %s AND ticket_id = %s", (reply_to_id, ticket_id))
+    if await cur.fetchone() is None:
+        await require_access(conn, user, ticket_id)  # an outsider learns the ticket is unknown, nothing more
+        raise ValidationFailed("replyToId is not a message of this ticket.", code="bad_reply_to")
+
+
+async def _claimable_attachment(conn: Connection, user: CurrentUser, ticket_id: UUID, body: SendMessage) -> dict:
+    cur = await conn.execute(
+        "SELECT id, file_name, content_type, uploader_id, message_id, ticket_id FROM attachments "
+        "WHERE id = %s FOR UPDATE",
+        (body.attachment_id,),
+    )
+    att = await cur.fetchone()
+    if att is None or att["ticket_id"] != ticket_id or att["uploader_id"] != user.id:
+        await require_access(conn, user, ticket_id)
+        raise ValidationFailed("attachmentId is not an upload of yours in this ticket.", code="bad_attachment")
+    if att["message_id"] is not None:
+        raise ValidationFailed("That attachment is already attached to a message.", code="attachment_used")
+    if body.type == "Image" and not att["content_type"].startswith("image/"):
+        raise ValidationFailed("An Image message needs an image attachment.", code="not_an_image")
+    return att
+
+
+async def list_messages(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, *, limit: int, before_seq: int | None,
+    after_seq: int | None,
+) -> dict[str, Any]:
+    async with ctx.db.connection() as conn:
+        await require_access(conn, user, ticket_id)
+        rows, has_more = await page(conn, ticket_id, limit=limit, before_seq=before_seq, after_seq=after_seq)
+    return {"items": [message_out(r, ctx.settings) for r in rows], "hasMore": has_more}
+
+
+async def page(
+    conn: Connection, ticket_id: UUID, *, limit: int, before_seq: int | None = None, after_seq: int | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of a thread in ascending seq: after `after_seq` (catch-up), before `before_seq`, or the latest."""
+    if after_seq is not None:
+        cur = await conn.execute(
+            f"{SELECT_MESSAGES} WHERE m.ticket_id = %s AND m.seq > %s ORDER BY m.seq LIMIT %s",
+            (ticket_id, after_seq, limit + 1),
+        )
+        rows = await cur.fetchall()
+        return rows[:limit], len(rows) > limit
+    if before_seq is not None:
+        cur = await conn.execute(
+            f"{SELECT_MESSAGES} WHERE m.ticket_id = %s AND m.seq < %s ORDER BY m.seq DESC LIMIT %s",
+            (ticket_id, before_seq, limit + 1),
+        )
+    else:
+        cur = await conn.execute(
+            f"{SELECT_MESSAGES} WHERE m.ticket_id = %s ORDER BY m.seq DESC LIMIT %s", (ticket_id, limit + 1)
+        )
+    rows = await cur.fetchall()
+    has_more = len(rows) > limit
+    return rows[:limit][::-1], has_more
+
+
+async def edit_message(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, body: EditMessage
+) -> dict[str, Any]:
+    async with ctx.db.transaction() as conn:
+        await require_access(conn, user, ticket_id)
+        row = await _fetch_message(conn, ticket_id, message_id)
+        if row["sender_id"] != user.id:
+            raise Forbidden("Only the sender can edit a message.")
+        if row["deleted_at"] is not None:
+            raise ValidationFailed("A deleted message cannot be edited.", code="message_deleted")
+        await conn.execute(
+            "UPDATE messages SET content = %s, edited_at = now() WHERE id = %s", (body.content, message_id)
+        )
+        row = await _fetch_message(conn, ticket_id, message_id)
+    message = message_out(row, ctx.settings)
+    await ctx.broadcast.message_updated(ticket_id, message)
+    return message
+
+
+async def delete_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID) -> dict[str, Any]:
+    """Soft delete: the message keeps its place in the thread, without content or attachment.
+
+    Returns the updated message and the storage keys of the attachment that was removed, which the
+    caller deletes from storage once the transaction has committed.
+    """
+    async with ctx.db.transaction() as conn:
+        await require_access(conn, user, ticket_id)
+        row = await _fetch_message(conn, ticket_id, message_id)
+        if row["sender_id"] != user.id and not user.is_admin:
+            raise Forbidden("Only the sender or an admin can delete a message.")
+        if row["type"] == "System":
+            raise Forbidden("System messages cannot be deleted.")
+        removed: list[dict[str, Any]] = []
+        if row["deleted_at"] is None:
+            cur = await conn.execute(
+                "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key", (message_id,)
+            )
+            removed = await cur.fetchall()
+            await conn.execute(
+                "UPDATE messages SET content = '', attachment_id = NULL, attachment_name = NULL, deleted_at = now() "
+                "WHERE id = %s",
+                (message_id,),
+            )
+            await conn.execute("DELETE FROM message_reactions WHERE message_id = %s", (message_id,))
+        row = await _fetch_message(conn, ticket_id, message_id)
+    message = message_out(row, ctx.settings)
+    await ctx.broadcast.message_updated(ticket_id, message)
+    return {"message": message, "removed": removed}
+
+
+async def set_reaction(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, emoji: str, *, on: bool
+) -> dict[str, Any]:
+    async with ctx.db.transaction() as conn:
+        await require_access(conn, user, ticket_id)
+        row = await _fetch_message(conn, ticket_id, message_id)
+        if row["deleted_at"] is not None or row["type"] == "System":
+            raise ValidationFailed("This message cannot take reactions.", code="not_reactable")
+        if on:
+            await conn.execute(
+                "INSERT INTO message_reactions (message_id, emoji, user_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (message_id, emoji, user.id),
+            )
+        else:
+            await conn.execute(
+                "DELETE FROM message_reactions WHERE message_id = %s AND emoji = %s AND user_id = %s",
+                (message_id, emoji, user.id),
+            )
+        row = await _fetch_message(conn, ticket_id, message_id)
+    message = message_out(row, ctx.settings)
+    await ctx.broadcast.message_updated(ticket_id, message)
+    return message
+
+
+async def mark_read(ctx: AppContext, user: CurrentUser, ticket_id: UUID, up_to_seq: int | None) -> dict[str, Any]:
+    """Move the caller's read mark forward (never backwards), to `up_to_seq` or to the end of the thread."""
+    async with ctx.db.connection() as conn:
+        cur = await conn.execute(
+            """
+            UPDATE ticket_participants p
+            SET last_read_seq = GREATEST(p.last_read_seq, LEAST(coalesce(%(up_to)s, t.last_seq), t.last_seq)),
+                last_read_at = CASE WHEN LEAST(coalesce(%(up_to)s, t.last_seq), t.last_seq) > p.last_read_seq
+                                    THEN now() ELSE p.last_read_at END
+            FROM tickets t
+            WHERE p.ticket_id = %(ticket_id)s AND p.user_id = %(user_id)s AND t.id = p.ticket_id
+            RETURNING p.last_read_seq, p.last_read_at,
+                      -- a subquery here still sees the row as it was before this UPDATE
+                      (SELECT q.last_read_seq FROM ticket_participants q
+                       WHERE q.ticket_id = p.ticket_id AND q.user_id = p.user_id) AS previous_seq
+            """,
+            {"up_to": up_to_seq, "ticket_id": ticket_id, "user_id": user.id},
+        )
+        row = await cur.fetchone()
+        if row is None:
+            await require_access(conn, user, ticket_id)
+            raise ValidationFailed("Only participants have a read mark.", code="not_a_participant")
+    result = {
+        "ticketId": str(ticket_id),
+        "userId": user.id,
+        "lastReadSeq": row["last_read_seq"],
+        "lastReadAt": row["last_read_at"].isoformat() if row["last_read_at"] else None,
+    }
+    if row["last_read_seq"] != row["previous_seq"]:
+        await ctx.broadcast.messages_read(ticket_id, user.id, row["last_read_seq"], result["lastReadAt"])
+    return result
+
+
+UNREAD_COUNTS = """
+SELECT p.ticket_id, count(*) AS unread
+FROM ticket_participants p
+JOIN messages m ON m.ticket_id = p.ticket_id AND m.seq > p.last_read_seq
+WHERE p.user_id = %s AND m.type <> 'System' AND m.sender_id <> p.user_id AND m.deleted_at IS NULL
+GROUP BY p.ticket_id
+"""
+
+
+async def unread_counts(ctx: AppContext, user: CurrentUser) -> dict[str, int]:
+    rows = await ctx.db.fetch_all(UNREAD_COUNTS, (user.id,))
+    return {str(r["ticket_id"]): r["unread"] for r in rows}

@@ -1,0 +1,79 @@
+"""`ticket-comms serve | worker | migrate | token`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ticket_comms.config import Settings
+from ticket_comms.observability import configure_logging
+
+log = logging.getLogger("ticket_comms")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from ticket_comms.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    if args.no_migrate:
+        settings = settings.model_copy(update={"migrate_on_start": False})
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                loop="uvloop", http="httptools", ws="websockets", timeout_graceful_shutdown=5)
+    return 0
+
+
+def _migrate(_: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms import migrations
+    from ticket_comms.database import resolve_database_url
+
+    migrations.upgrade(resolve_database_url(settings))
+    print("migrations applied")
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms.auth.tokens import mint
+
+    print(mint(settings, args.user_id, role=args.role, email=args.email, name=args.name,
+               ttl_seconds=args.ttl_hours * 3600))
+    return 0
+
+
+def _worker(_: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms.email import worker
+
+    return worker.run(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ticket-comms", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="HTTP + Socket.IO + the in-process email worker")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("worker", help="the email/notification worker alone").set_defaults(func=_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    token = sub.add_parser("token", help="mint a development token signed with JWT_SECRET")
+    token.add_argument("user_id")
+    token.add_argument("--role", choices=["admin", "service"])
+    token.add_argument("--email")
+    token.add_argument("--name")
+    token.add_argument("--ttl-hours", type=int, default=24)
+    token.set_defaults(func=_token)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command != "token":
+        configure_logging(settings.log_level)
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

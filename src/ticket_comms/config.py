@@ -1,0 +1,59 @@
+"""Settings: every knob the contract names, read from the environment (or a `.env` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "ticket-comms-dev-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./.data")
+    database_url: str | None = None
+    database_pool_size: int = 20
+    redis_url: str | None = None
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+
+    smtp_url: str | None = None
+    email_provider: str = "smtp"
+    email_from: str = "Tickets <no-reply@localhost>"
+    public_base_url: str | None = None
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    max_upload_bytes: int = 26_214_400
+    worker: str = "inline"
+    email_retry_base_seconds: float = 60
+    email_retry_max_seconds: float = 3600
+    email_max_age_seconds: float = 172_800
+    message_email_delay_seconds: float = 120
+    bounce_address: str | None = None
+    inbound_smtp_port: int | None = None
+    dkim_private_key: str | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+
+    # Extensions beyond the contract.
+    cors_origins: list[str] = Field(default_factory=list)
+    socketio_origins: list[str] = Field(default_factory=list)
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+    app_name: str = "Tickets"
+
+    @property
+    def using_dev_secret(self) -> bool:
+        return self.jwt_secret == DEV_JWT_SECRET and not self.jwt_jwks_url
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")

@@ -1,0 +1,23 @@
+"""The objects a request needs, built once by the app factory from Settings and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ticket_comms.config import Settings
+from ticket_comms.database import Database
+
+if TYPE_CHECKING:
+    from ticket_comms.auth.service import Users
+    from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.realtime.broadcast import Broadcaster
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    verifier: TokenVerifier
+    users: Users
+    broadcast: Broadcaster

@@ -1,0 +1,38 @@
+from alembic import context
+from sqlalchemy import create_engine, pool, text
+
+from ticket_comms.schema import metadata
+
+config = context.config
+# Serialises concurrent `migrate` runs (two `serve` processes starting at once).
+MIGRATION_LOCK_KEY = 7_216_449_001
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    # procrastinate owns its own tables; they are not described by our models.
+    if type_ == "table" and name and name.startswith("procrastinate"):
+        return False
+    return True
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                include_object=include_object,
+                compare_server_default=False,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,257 @@
+"""The Socket.IO server: handshake authentication, rooms, and the client events of the contract.
+
+Handlers are thin: parse the payload, check who is asking, call the chat service, shape the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import socketio
+from pydantic import BaseModel, Field, ValidationError
+
+from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat import service as chat
+from ticket_comms.chat.schemas import CamelModel, SendMessage, message_out
+from ticket_comms.context import AppContext
+from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
+from ticket_comms.realtime import codec
+from ticket_comms.realtime.broadcast import ticket_room, user_room
+from ticket_comms.tickets.access import require_access, ticket_ids_of
+
+log = logging.getLogger(__name__)
+
+TYPING_TIMEOUT_SECONDS = 6.0
+TYPING_EVENTS_PER_SECOND = 5
+JOIN_HISTORY = 20
+SYNC_MAX = 500
+
+# Whether the event being handled asked for an acknowledgement (so errors go to the ack, or to an
+# `error` event when there is none).
+_ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar("ack_requested", default=True)
+
+
+class Server(socketio.AsyncServer):
+    async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):  # type: ignore[no-untyped-def]  # noqa: A002
+        _ack_requested.set(id is not None)
+        return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+
+class TicketRef(CamelModel):
+    ticket_id: UUID = Field(alias="ticketId")
+
+
+class SendPayload(SendMessage):
+    ticket_id: UUID = Field(alias="ticketId")
+
+
+class ReadPayload(TicketRef):
+    up_to_seq: int | None = Field(default=None, alias="upToSeq", ge=0, le=2**62)
+
+
+class TypingPayload(TicketRef):
+    is_typing: bool = Field(alias="isTyping")
+
+
+class SyncPayload(TicketRef):
+    after_seq: int = Field(alias="afterSeq", ge=0, le=2**62)
+    limit: int = Field(default=100, ge=1, le=SYNC_MAX)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], payload: Any) -> M:
+    if isinstance(payload, str) and "ticket_id" in model.model_fields:
+        payload = {"ticketId": payload}  # `joinTicket "<id>"` and `markAsRead "<id>"` forms
+    if not isinstance(payload, dict):
+        raise BadRequest("The payload must be an object.", code="bad_payload")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed("The payload is not valid.", details=details) from None
+
+
+class Typing:
+    """Who is typing where; a typer silent for TYPING_TIMEOUT_SECONDS is reported stopped."""
+
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+        self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self.rate: dict[str, tuple[float, int]] = {}
+
+    def allow(self, sid: str) -> bool:
+        now = time.monotonic()
+        window, count = self.rate.get(sid, (now, 0))
+        if now - window >= 1.0:
+            window, count = now, 0
+        self.rate[sid] = (window, count + 1)
+        return count < TYPING_EVENTS_PER_SECOND
+
+    async def set(self, ticket_id: UUID, user_id: str, is_typing: bool, skip: list[str]) -> None:
+        key = (str(ticket_id), user_id)
+        timer = self.timers.pop(key, None)
+        if timer:
+            timer.cancel()
+        was_typing = timer is not None
+        if is_typing:
+            loop = asyncio.get_running_loop()
+            self.timers[key] = loop.call_later(
+                TYPING_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._expire(key, ticket_id, user_id))
+            )
+        if is_typing != was_typing:
+            await self.ctx.broadcast.typing(ticket_id, user_id, is_typing, skip)
+
+    async def _expire(self, key: tuple[str, str], ticket_id: UUID, user_id: str) -> None:
+        self.timers.pop(key, None)
+        await self.ctx.broadcast.typing(ticket_id, user_id, False, [])
+
+    async def stop_all(self, user_id: str) -> None:
+        for key in [k for k in self.timers if k[1] == user_id]:
+            timer = self.timers.pop(key)
+            timer.cancel()
+            await self.ctx.broadcast.typing(UUID(key[0]), user_id, False, [])
+
+    def forget(self, sid: str) -> None:
+        self.rate.pop(sid, None)
+
+
+def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str], redis_url: str | None) -> Server:
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    sio = Server(
+        async_mode="asgi",
+        client_manager=manager,
+        json=codec,
+        cors_allowed_origins=settings_origins or None,
+        ping_interval=25,
+        ping_timeout=20,
+        max_http_buffer_size=1_000_000,
+        logger=False,
+        engineio_logger=False,
+    )
+    expiry: dict[str, asyncio.TimerHandle] = {}
+    typing_state: dict[str, Typing] = {}
+
+    def typing() -> Typing:
+        if "t" not in typing_state:
+            typing_state["t"] = Typing(ctx_ref())
+        return typing_state["t"]
+
+    async def session_user(sid: str) -> CurrentUser:
+        session = await sio.get_session(sid)
+        return session["user"]
+
+    def on(event: str) -> Callable[[Callable[[str, Any], Awaitable[dict[str, Any]]]], None]:
+        return lambda fn: _register(event, fn)
+
+    def _register(event: str, fn: Callable[[str, Any], Awaitable[dict[str, Any]]]) -> None:
+        async def wrapped(sid: str, payload: Any = None, *_extra: Any) -> dict[str, Any] | None:
+            try:
+                result = await fn(sid, payload)
+                return {"ok": True, **result}
+            except AppError as exc:
+                error = {"code": exc.code, "message": exc.message}
+                if exc.details is not None:
+                    error["details"] = exc.details
+            except Exception:
+                log.exception("socket event %s failed", event)
+                error = {"code": "internal_error", "message": "Something went wrong."}
+            if not _ack_requested.get():
+                await sio.emit("error", error, to=sid)
+                return None
+            return {"ok": False, "error": error}
+
+        sio.on(event, wrapped)
+
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        ctx = ctx_ref()
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            user = await ctx.users.sign_in(ctx.verifier.verify(token))
+        except AppError as exc:
+            raise socketio.exceptions.ConnectionRefusedError({"code": exc.code, "message": exc.message}) from None
+        await sio.save_session(sid, {"user": user})
+        await sio.enter_room(sid, user_room(user.id))
+        async with ctx.db.connection() as conn:
+            for ticket_id in await ticket_ids_of(conn, user.id):
+                await sio.enter_room(sid, ticket_room(ticket_id))
+        # A token that expires while connected ends the connection.
+        delay = max(0.0, user.expires_at - time.time())
+        loop = asyncio.get_running_loop()
+        expiry[sid] = loop.call_later(delay, lambda: asyncio.ensure_future(sio.disconnect(sid)))
+
+    @sio.event
+    async def disconnect(sid: str, *_: Any) -> None:
+        timer = expiry.pop(sid, None)
+        if timer:
+            timer.cancel()
+        typing().forget(sid)
+
+    @on("joinTicket")
+    async def _join_ticket(sid: str, payload: Any) -> dict[str, Any]:
+        ctx = ctx_ref()
+        ref = _parse(TicketRef, payload)
+        user = await session_user(sid)
+        async with ctx.db.connection() as conn:
+            await require_access(conn, user, ref.ticket_id)
+            rows, _ = await chat.page(conn, ref.ticket_id, limit=JOIN_HISTORY)
+        await sio.enter_room(sid, ticket_room(ref.ticket_id))
+        messages = [message_out(r, ctx.settings) for r in rows]
+        await sio.emit("messages", {"ticketId": str(ref.ticket_id), "messages": messages}, to=sid)
+        return {"messages": messages}
+
+    @on("leaveTicket")
+    async def _leave_ticket(sid: str, payload: Any) -> dict[str, Any]:
+        ref = _parse(TicketRef, payload)
+        await sio.leave_room(sid, ticket_room(ref.ticket_id))
+        return {}
+
+    @on("sendMessage")
+    async def _send_message(sid: str, payload: Any) -> dict[str, Any]:
+        body = _parse(SendPayload, payload)
+        user = await session_user(sid)
+        message, _ = await chat.send_message(ctx_ref(), user, body.ticket_id, body)
+        # Sending ends the sender's typing indicator.
+        if (str(body.ticket_id), user.id) in typing().timers:
+            await typing().set(body.ticket_id, user.id, False, [sid])
+        return {"message": message}
+
+    @on("markAsRead")
+    async def _mark_as_read(sid: str, payload: Any) -> dict[str, Any]:
+        body = _parse(ReadPayload, payload)
+        user = await session_user(sid)
+        result = await chat.mark_read(ctx_ref(), user, body.ticket_id, body.up_to_seq)
+        return {"lastReadSeq": result["lastReadSeq"]}
+
+    @on("typing")
+    async def _typing(sid: str, payload: Any) -> dict[str, Any]:
+        body = _parse(TypingPayload, payload)
+        if not typing().allow(sid):
+            raise RateLimited("Too many typing events.")
+        ctx = ctx_ref()
+        user = await session_user(sid)
+        async with ctx.db.connection() as conn:
+            await require_access(conn, user, body.ticket_id)
+        others = [s for s, _ in sio.manager.get_participants("/", user_room(user.id))]
+        await typing().set(body.ticket_id, user.id, body.is_typing, others)
+        return {}
+
+    @on("sync")
+    async def _sync(sid: str, payload: Any) -> dict[str, Any]:
+        ctx = ctx_ref()
+        body = _parse(SyncPayload, payload)
+        user = await session_user(sid)
+        async with ctx.db.connection() as conn:
+            await require_access(conn, user, body.ticket_id)
+            rows, has_more = await chat.page(conn, body.ticket_id, limit=body.limit, after_seq=body.after_seq)
+        return {"messages": [message_out(r, ctx.settings) for r in rows], "hasMore": has_more}
+
+    return sio

@@ -1,0 +1,9 @@
+"""Every table of the service, for Alembic and the migrations-match-models test."""
+
+from ticket_comms.attachments import models as attachments_models
+from ticket_comms.auth import models as auth_models
+from ticket_comms.chat import models as chat_models
+from ticket_comms.database import metadata
+from ticket_comms.tickets import models as tickets_models
+
+__all__ = ["attachments_models", "auth_models", "chat_models", "metadata", "tickets_models"]
