@@ -113,8 +113,15 @@ class RunningApp:
 
 async def start_app(settings: Settings) -> RunningApp:
     asgi = create_app(settings)
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on",
-                            access_log=False, ws="websockets")
+    config = uvicorn.Config(
+        asgi,
+        host="127.0.0.1",
+        port=settings.port,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
+        ws="websockets-sansio",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(300):

@@ -24,11 +24,11 @@ from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, resolve_database_url
-from ticket_comms.errors import AppError, TooLarge
+from ticket_comms.errors import AppError
 from ticket_comms.observability import Metrics, RequestContextMiddleware
 from ticket_comms.realtime.broadcast import Broadcaster
-from ticket_comms.responses import JSONResponse, error_response
 from ticket_comms.realtime.server import build_server
+from ticket_comms.responses import JSONResponse, error_response
 from ticket_comms.tickets import router as tickets_router
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,18 @@ log = logging.getLogger(__name__)
 # JSON bodies are small; uploads have their own limit (MAX_UPLOAD_BYTES) on their own route.
 MAX_JSON_BODY = 1_048_576
 
-HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "validation_failed", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
 
 
 _error = error_response
@@ -79,7 +88,11 @@ class BodyLimitMiddleware:
         self.exempt = exempt_suffixes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD") or scope["path"].endswith(self.exempt):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD")
+            or scope["path"].endswith(self.exempt)
+        ):
             await self.app(scope, receive, send)
             return
         for key, value in scope["headers"]:
@@ -87,17 +100,36 @@ class BodyLimitMiddleware:
                 await _send_too_large(send)
                 return
         received = 0
+        exceeded = False
+        started = False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > MAX_JSON_BODY:
-                    raise TooLarge("The request body is too large.")
+                    # Stop reading: the app sees a disconnect, and we answer 413 ourselves below.
+                    exceeded = True
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def tracked_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the app's own answer to the cut-off body is replaced by the 413
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await _send_too_large(send)
 
 
 async def _send_too_large(send: Any) -> None:
@@ -116,7 +148,9 @@ def create_app(settings: Settings | None = None) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.using_dev_secret:
-            log.warning("JWT_SECRET is not set: using the built-in development secret. Never do this in production.")
+            log.warning(
+                "JWT_SECRET is not set: using the built-in development secret. Never do this in production."
+            )
         url = await asyncio.to_thread(resolve_database_url, settings)
         if settings.migrate_on_start:
             await asyncio.to_thread(migrations.upgrade, url)
@@ -124,8 +158,9 @@ def create_app(settings: Settings | None = None) -> Any:
         await db.open()
         broadcaster = Broadcaster(sio, settings.redis_url)
         await broadcaster.start()
-        ctx = AppContext(settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db),
-                         broadcast=broadcaster)
+        ctx = AppContext(
+            settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db), broadcast=broadcaster
+        )
         holder["ctx"] = ctx
         app.state.ctx = ctx
         app.state.database_url = url

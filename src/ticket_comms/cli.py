@@ -23,8 +23,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_migrate:
         settings = settings.model_copy(update={"migrate_on_start": False})
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                loop="uvloop", http="httptools", ws="websockets", timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
@@ -40,8 +50,16 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     from ticket_comms.auth.tokens import mint
 
-    print(mint(settings, args.user_id, role=args.role, email=args.email, name=args.name,
-               ttl_seconds=args.ttl_hours * 3600))
+    print(
+        mint(
+            settings,
+            args.user_id,
+            role=args.role,
+            email=args.email,
+            name=args.name,
+            ttl_seconds=args.ttl_hours * 3600,
+        )
+    )
     return 0
 
 

@@ -18,7 +18,8 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("req
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -53,7 +54,10 @@ class Metrics:
             "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["method", "route"], registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 
@@ -91,13 +95,22 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
-            path = getattr(route, "path", None) or ("/socket.io" if scope["path"].startswith("/socket.io") else "other")
+            path = getattr(route, "path", None) or (
+                "/socket.io" if scope["path"].startswith("/socket.io") else "other"
+            )
             self.metrics.requests.labels(scope["method"], path, str(status)).inc()
             self.metrics.latency.labels(scope["method"], path).observe(elapsed)
             if status >= 500 or access_log.isEnabledFor(logging.DEBUG):
                 access_log.log(
-                    logging.ERROR if status >= 500 else logging.DEBUG, "request",
-                    extra={"fields": {"method": scope["method"], "path": scope["path"], "status": status,
-                                      "ms": round(elapsed * 1000, 2)}},
+                    logging.ERROR if status >= 500 else logging.DEBUG,
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round(elapsed * 1000, 2),
+                        }
+                    },
                 )
             request_id_var.reset(token)

@@ -20,7 +20,9 @@ def _signature(secret: str, attachment_id: str, variant: str, expires: int) -> s
     return hmac.new(f"attachments:{secret}".encode(), msg, hashlib.sha256).hexdigest()[:32]
 
 
-def signed_url(settings: Settings, attachment_id: str, *, thumbnail: bool = False, now: float | None = None) -> str:
+def signed_url(
+    settings: Settings, attachment_id: str, *, thumbnail: bool = False, now: float | None = None
+) -> str:
     now = time.time() if now is None else now
     expires = (int(now + URL_TTL_SECONDS) // EXPIRY_STEP_SECONDS + 1) * EXPIRY_STEP_SECONDS
     variant = "thumbnail" if thumbnail else "original"

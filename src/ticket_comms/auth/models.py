@@ -11,6 +11,5 @@ users = Table(
     Column("role", Text, nullable=False, server_default=text("'member'")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-
 )
 Index("ix_users_lower_email", func.lower(users.c.email))

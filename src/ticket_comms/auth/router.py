@@ -21,7 +21,8 @@ async def me(user: User):
 
 
 @router.put("/users/{user_id}")
-async def register_user(ctx: Ctx, caller: AdminOrService, body: RegisterUser,
-                        user_id: str = Path(min_length=1, max_length=255)):
+async def register_user(
+    ctx: Ctx, caller: AdminOrService, body: RegisterUser, user_id: str = Path(min_length=1, max_length=255)
+):
     row = await ctx.users.register(user_id, body.email, body.name, body.role)
     return json(row)

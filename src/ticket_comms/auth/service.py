@@ -68,7 +68,9 @@ class Users:
         for key in [k for k in self._seen if k.user_id == user_id]:
             self._seen.pop(key, None)
 
-    async def register(self, user_id: str, email: str | None, name: str | None, role: str | None) -> dict[str, Any]:
+    async def register(
+        self, user_id: str, email: str | None, name: str | None, role: str | None
+    ) -> dict[str, Any]:
         row = await self.db.fetch_one(
             """
             INSERT INTO users (id, email, name, role) VALUES (%(id)s, %(email)s, %(name)s, coalesce(%(role)s, 'member'))

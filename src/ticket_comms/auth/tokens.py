@@ -37,7 +37,7 @@ class TokenVerifier:
     def verify(self, token: str | None) -> Claims:
         if not token or not isinstance(token, str):
             raise Unauthenticated()
-        options: dict[str, Any] = {"require": ["exp", "sub"], "verify_aud": self.audience is not None}
+        options: Any = {"require": ["exp", "sub"], "verify_aud": self.audience is not None}
         try:
             if self.jwks is not None:
                 key: Any = self.jwks.get_signing_key_from_jwt(token).key

@@ -33,8 +33,9 @@ messages = Table(
     Column("sender_id", Text, ForeignKey("users.id"), index=True),
     Column("type", Text, nullable=False, server_default=text("'Text'")),
     Column("content", Text, nullable=False, server_default=text("''")),
-    Column("attachment_id", UUID(as_uuid=True), ForeignKey("attachments.id", ondelete="SET NULL"),
-           index=True),
+    Column(
+        "attachment_id", UUID(as_uuid=True), ForeignKey("attachments.id", ondelete="SET NULL"), index=True
+    ),
     # Denormalised from the attachment so the generated search vector can include it.
     Column("attachment_name", Text),
     Column("reply_to_id", UUID(as_uuid=True), ForeignKey("messages.id", ondelete="SET NULL"), index=True),
@@ -45,8 +46,13 @@ messages = Table(
     Column("search", TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True)),
     CheckConstraint("type IN ('Text','Image','File','System')", name="type"),
     UniqueConstraint("ticket_id", "seq", name="uq_messages_ticket_seq"),
-    Index("uq_messages_sender_client", "sender_id", "client_id", unique=True,
-          postgresql_where=text("client_id IS NOT NULL")),
+    Index(
+        "uq_messages_sender_client",
+        "sender_id",
+        "client_id",
+        unique=True,
+        postgresql_where=text("client_id IS NOT NULL"),
+    ),
     Index("ix_messages_search", "search", postgresql_using="gin"),
 )
 

@@ -16,13 +16,21 @@ Emoji = Path(min_length=1, max_length=32)
 
 
 @router.get("/tickets/{ticket_id}/messages")
-async def list_messages(ctx: Ctx, user: User, ticket_id: UUID, limit: int = Query(50, ge=1, le=200),
-                        before_seq: int | None = Query(None, alias="beforeSeq", ge=0, le=SEQ),
-                        after_seq: int | None = Query(None, alias="afterSeq", ge=0, le=SEQ)):
+async def list_messages(
+    ctx: Ctx,
+    user: User,
+    ticket_id: UUID,
+    limit: int = Query(50, ge=1, le=200),
+    before_seq: int | None = Query(None, alias="beforeSeq", ge=0, le=SEQ),
+    after_seq: int | None = Query(None, alias="afterSeq", ge=0, le=SEQ),
+):
     if before_seq is not None and after_seq is not None:
         raise ValidationFailed("Give beforeSeq or afterSeq, not both.")
-    return json(await service.list_messages(ctx, user, ticket_id, limit=limit, before_seq=before_seq,
-                                            after_seq=after_seq))
+    return json(
+        await service.list_messages(
+            ctx, user, ticket_id, limit=limit, before_seq=before_seq, after_seq=after_seq
+        )
+    )
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
@@ -32,14 +40,25 @@ async def send_message(ctx: Ctx, user: User, ticket_id: UUID, body: SendMessage)
 
 
 @router.get("/tickets/{ticket_id}/messages/search")
-async def search_ticket(ctx: Ctx, user: User, ticket_id: UUID, q: str = Query(min_length=1, max_length=500),
-                        limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500)):
+async def search_ticket(
+    ctx: Ctx,
+    user: User,
+    ticket_id: UUID,
+    q: str = Query(min_length=1, max_length=500),
+    limit: int = Query(20, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=500),
+):
     return json(await search.search(ctx, user, q, limit=limit, cursor=cursor, ticket_id=ticket_id))
 
 
 @router.get("/search/messages")
-async def search_all(ctx: Ctx, user: User, q: str = Query(min_length=1, max_length=500),
-                     limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500)):
+async def search_all(
+    ctx: Ctx,
+    user: User,
+    q: str = Query(min_length=1, max_length=500),
+    limit: int = Query(20, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=500),
+):
     return json(await search.search(ctx, user, q, limit=limit, cursor=cursor))
 
 

@@ -65,7 +65,9 @@ def attachment_out(row: dict[str, Any], settings: Settings) -> dict[str, Any] | 
         "contentType": row["att_content_type"],
         "size": row["att_size"],
         "url": signing.signed_url(settings, att),
-        "thumbnailUrl": signing.signed_url(settings, att, thumbnail=True) if row["att_thumbnail_key"] else None,
+        "thumbnailUrl": signing.signed_url(settings, att, thumbnail=True)
+        if row["att_thumbnail_key"]
+        else None,
         "width": row["att_width"],
         "height": row["att_height"],
     }

@@ -53,7 +53,9 @@ def _decode_cursor(cursor: str) -> tuple[float, UUID]:
 
 
 def _sql(scope: str, with_cursor: bool) -> str:
-    cursor_filter = "AND (ts_rank_cd(m.search, q.query)::float8, m.id) < (%(rank)s, %(after_id)s)" if with_cursor else ""
+    cursor_filter = (
+        "AND (ts_rank_cd(m.search, q.query)::float8, m.id) < (%(rank)s, %(after_id)s)" if with_cursor else ""
+    )
     return f"""
     WITH q AS (SELECT to_tsquery('english', %(tsq)s) AS query),
     hits AS (
@@ -71,7 +73,13 @@ def _sql(scope: str, with_cursor: bool) -> str:
 
 
 async def search(
-    ctx: AppContext, user: CurrentUser, q: str, *, limit: int, cursor: str | None, ticket_id: UUID | None = None
+    ctx: AppContext,
+    user: CurrentUser,
+    q: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    ticket_id: UUID | None = None,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"tsq": to_tsquery_text(q), "limit": limit + 1}
     if cursor:

@@ -35,8 +35,10 @@ REACTIONS_COLUMN = """
         SELECT emoji, jsonb_agg(user_id ORDER BY created_at) AS users
         FROM message_reactions r WHERE r.message_id = m.id GROUP BY emoji) x) AS reactions
 """
-SELECT_MESSAGES = f"SELECT {MESSAGE_COLUMNS}, {REACTIONS_COLUMN} FROM messages m " \
+SELECT_MESSAGES = (
+    f"SELECT {MESSAGE_COLUMNS}, {REACTIONS_COLUMN} FROM messages m "
     "LEFT JOIN attachments a ON a.id = m.attachment_id"
+)
 
 # One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
 # the message, and move the sender's read mark past it. No row comes back when the check fails.
@@ -77,7 +79,9 @@ def _validate_content(body: SendMessage) -> None:
 
 
 async def _fetch_message(conn: Connection, ticket_id: UUID, message_id: UUID) -> dict[str, Any]:
-    cur = await conn.execute(f"{SELECT_MESSAGES} WHERE m.id = %s AND m.ticket_id = %s", (message_id, ticket_id))
+    cur = await conn.execute(
+        f"{SELECT_MESSAGES} WHERE m.id = %s AND m.ticket_id = %s", (message_id, ticket_id)
+    )
     row = await cur.fetchone()
     if row is None:
         raise MessageNotFound()
@@ -98,22 +102,40 @@ async def _insert(conn: Connection, params: dict[str, Any]) -> dict[str, Any] | 
 
 async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -> dict[str, Any]:
     """Insert a System message (senderId null) inside the caller's transaction."""
-    row = await _insert(conn, {
-        "ticket_id": ticket_id, "sender_id": None, "is_admin": True, "type": "System", "content": content,
-        "attachment_id": None, "attachment_name": None, "reply_to_id": None, "client_id": None,
-    })
+    row = await _insert(
+        conn,
+        {
+            "ticket_id": ticket_id,
+            "sender_id": None,
+            "is_admin": True,
+            "type": "System",
+            "content": content,
+            "attachment_id": None,
+            "attachment_name": None,
+            "reply_to_id": None,
+            "client_id": None,
+        },
+    )
     if row is None:
         raise TicketNotFound()
     return row
 
 
-async def send_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: SendMessage) -> tuple[dict, bool]:
+async def send_message(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: SendMessage
+) -> tuple[dict, bool]:
     """Post a message. Returns (message, created); a repeated clientId returns the first message."""
     _validate_content(body)
     params = {
-        "ticket_id": ticket_id, "sender_id": user.id, "is_admin": user.is_admin, "type": body.type,
-        "content": body.content, "attachment_id": body.attachment_id, "attachment_name": None,
-        "reply_to_id": body.reply_to_id, "client_id": body.client_id,
+        "ticket_id": ticket_id,
+        "sender_id": user.id,
+        "is_admin": user.is_admin,
+        "type": body.type,
+        "content": body.content,
+        "attachment_id": body.attachment_id,
+        "attachment_name": None,
+        "reply_to_id": body.reply_to_id,
+        "client_id": body.client_id,
     }
     try:
         async with ctx.db.transaction() as conn:
@@ -127,7 +149,9 @@ async def send_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, body
             if row is None:
                 raise TicketNotFound()
             if attachment is not None:
-                await conn.execute("UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"]))
+                await conn.execute(
+                    "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])
+                )
                 row = await _fetch_message(conn, ticket_id, row["id"])
     except psycopg.errors.UniqueViolation as exc:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
@@ -137,21 +161,29 @@ async def send_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, body
         async with ctx.db.connection() as conn:
             existing = await _existing_by_client_id(conn, user.id, body.client_id)
         if existing is None or existing["ticket_id"] != ticket_id:
-            raise ValidationFailed("clientId was already used for another ticket.", code="client_id_reused") from exc
+            raise ValidationFailed(
+                "clientId was already used for another ticket.", code="client_id_reused"
+            ) from exc
         return message_out(existing, ctx.settings), False
     message = message_out(row, ctx.settings)
     await ctx.broadcast.new_message(ticket_id, message)
     return message, True
 
 
-async def _check_reply_target(conn: Connection, user: CurrentUser, ticket_id: UUID, reply_to_id: UUID) -> None:
-    cur = await conn.execute("SELECT 1 FROM messages WHERE id = %s AND ticket_id = %s", (reply_to_id, ticket_id))
+async def _check_reply_target(
+    conn: Connection, user: CurrentUser, ticket_id: UUID, reply_to_id: UUID
+) -> None:
+    cur = await conn.execute(
+        "SELECT 1 FROM messages WHERE id = %s AND ticket_id = %s", (reply_to_id, ticket_id)
+    )
     if await cur.fetchone() is None:
         await require_access(conn, user, ticket_id)  # an outsider learns the ticket is unknown, nothing more
         raise ValidationFailed("replyToId is not a message of this ticket.", code="bad_reply_to")
 
 
-async def _claimable_attachment(conn: Connection, user: CurrentUser, ticket_id: UUID, body: SendMessage) -> dict:
+async def _claimable_attachment(
+    conn: Connection, user: CurrentUser, ticket_id: UUID, body: SendMessage
+) -> dict:
     cur = await conn.execute(
         "SELECT id, file_name, content_type, uploader_id, message_id, ticket_id FROM attachments "
         "WHERE id = %s FOR UPDATE",
@@ -160,7 +192,9 @@ async def _claimable_attachment(conn: Connection, user: CurrentUser, ticket_id: 
     att = await cur.fetchone()
     if att is None or att["ticket_id"] != ticket_id or att["uploader_id"] != user.id:
         await require_access(conn, user, ticket_id)
-        raise ValidationFailed("attachmentId is not an upload of yours in this ticket.", code="bad_attachment")
+        raise ValidationFailed(
+            "attachmentId is not an upload of yours in this ticket.", code="bad_attachment"
+        )
     if att["message_id"] is not None:
         raise ValidationFailed("That attachment is already attached to a message.", code="attachment_used")
     if body.type == "Image" and not att["content_type"].startswith("image/"):
@@ -169,7 +203,12 @@ async def _claimable_attachment(conn: Connection, user: CurrentUser, ticket_id: 
 
 
 async def list_messages(
-    ctx: AppContext, user: CurrentUser, ticket_id: UUID, *, limit: int, before_seq: int | None,
+    ctx: AppContext,
+    user: CurrentUser,
+    ticket_id: UUID,
+    *,
+    limit: int,
+    before_seq: int | None,
     after_seq: int | None,
 ) -> dict[str, Any]:
     async with ctx.db.connection() as conn:
@@ -179,7 +218,12 @@ async def list_messages(
 
 
 async def page(
-    conn: Connection, ticket_id: UUID, *, limit: int, before_seq: int | None = None, after_seq: int | None = None
+    conn: Connection,
+    ticket_id: UUID,
+    *,
+    limit: int,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of a thread in ascending seq: after `after_seq` (catch-up), before `before_seq`, or the latest."""
     if after_seq is not None:
@@ -222,7 +266,9 @@ async def edit_message(
     return message
 
 
-async def delete_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID) -> dict[str, Any]:
+async def delete_message(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID
+) -> dict[str, Any]:
     """Soft delete: the message keeps its place in the thread, without content or attachment.
 
     Returns the updated message and the storage keys of the attachment that was removed, which the
@@ -238,7 +284,8 @@ async def delete_message(ctx: AppContext, user: CurrentUser, ticket_id: UUID, me
         removed: list[dict[str, Any]] = []
         if row["deleted_at"] is None:
             cur = await conn.execute(
-                "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key", (message_id,)
+                "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key",
+                (message_id,),
             )
             removed = await cur.fetchall()
             await conn.execute(
@@ -277,7 +324,9 @@ async def set_reaction(
     return message
 
 
-async def mark_read(ctx: AppContext, user: CurrentUser, ticket_id: UUID, up_to_seq: int | None) -> dict[str, Any]:
+async def mark_read(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, up_to_seq: int | None
+) -> dict[str, Any]:
     """Move the caller's read mark forward (never backwards), to `up_to_seq` or to the end of the thread."""
     async with ctx.db.connection() as conn:
         cur = await conn.execute(

@@ -8,7 +8,7 @@ config = context.config
 MIGRATION_LOCK_KEY = 7_216_449_001
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     # procrastinate owns its own tables; they are not described by our models.
     if type_ == "table" and name and name.startswith("procrastinate"):
         return False
@@ -16,7 +16,7 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         connection.commit()

@@ -17,8 +17,12 @@ async def create_ticket(ctx: Ctx, user: User, body: CreateTicket):
 
 
 @router.get("")
-async def list_tickets(ctx: Ctx, user: User, limit: int = Query(50, ge=1, le=200),
-                       cursor: str | None = Query(None, max_length=500)):
+async def list_tickets(
+    ctx: Ctx,
+    user: User,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, max_length=500),
+):
     return json(await tickets.list_tickets(ctx, user, limit=limit, cursor=cursor))
 
 
@@ -49,7 +53,8 @@ async def update_my_participation(ctx: Ctx, user: User, ticket_id: UUID, body: M
 
 
 @router.delete("/{ticket_id}/participants/{user_id}", status_code=204)
-async def remove_participant(ctx: Ctx, user: User, ticket_id: UUID,
-                             user_id: str = Path(min_length=1, max_length=255)):
+async def remove_participant(
+    ctx: Ctx, user: User, ticket_id: UUID, user_id: str = Path(min_length=1, max_length=255)
+):
     await tickets.remove_participant(ctx, user, ticket_id, user_id)
     return Response(status_code=204)

@@ -39,7 +39,9 @@ class MuteParticipant(CamelModel):
     is_muted: bool = Field(alias="isMuted", strict=True)
 
 
-def ticket_out(row: dict[str, Any], unread: int = 0, last_message: dict[str, Any] | None = None) -> dict[str, Any]:
+def ticket_out(
+    row: dict[str, Any], unread: int = 0, last_message: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "title": row["title"],

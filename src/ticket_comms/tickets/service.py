@@ -19,8 +19,10 @@ from ticket_comms.errors import BadRequest, Forbidden, NotFound, ValidationFaile
 from ticket_comms.tickets.access import TicketNotFound, require_access
 from ticket_comms.tickets.schemas import CreateTicket, UpdateTicket, ticket_out
 
-TICKET_COLUMNS = "t.id, t.title, t.description, t.status, t.created_by, t.assignee_id, t.created_at, " \
+TICKET_COLUMNS = (
+    "t.id, t.title, t.description, t.status, t.created_by, t.assignee_id, t.created_at, "
     "t.updated_at, t.last_activity_at, t.last_seq"
+)
 
 
 def display_name(user: CurrentUser | dict[str, Any]) -> str:
@@ -38,7 +40,8 @@ async def _users(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
     if missing:
         raise ValidationFailed(
             "Unknown users; register them with PUT /api/v1/users/{userId} first.",
-            code="unknown_users", details={"userIds": missing},
+            code="unknown_users",
+            details={"userIds": missing},
         )
     return found
 
@@ -53,7 +56,9 @@ async def _ticket_row(conn: Connection, ticket_id: UUID, *, lock: bool = False) 
     return row
 
 
-async def _decorate(conn: Connection, ctx: AppContext, user: CurrentUser, rows: list[dict[str, Any]]) -> list[dict]:
+async def _decorate(
+    conn: Connection, ctx: AppContext, user: CurrentUser, rows: list[dict[str, Any]]
+) -> list[dict]:
     """Add the caller's unread count and the last message to each ticket, in two queries for the page."""
     if not rows:
         return []
@@ -115,7 +120,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
 
 
-async def list_tickets(ctx: AppContext, user: CurrentUser, *, limit: int, cursor: str | None) -> dict[str, Any]:
+async def list_tickets(
+    ctx: AppContext, user: CurrentUser, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
     params: dict[str, Any] = {"user_id": user.id, "limit": limit + 1}
     where = []
     if cursor:
@@ -145,7 +152,9 @@ async def get_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> dic
         return (await _decorate(conn, ctx, user, [row]))[0]
 
 
-async def update_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: UpdateTicket) -> dict[str, Any]:
+async def update_ticket(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: UpdateTicket
+) -> dict[str, Any]:
     fields = body.model_fields_set
     system_messages: list[dict[str, Any]] = []
     joined: str | None = None
@@ -161,7 +170,11 @@ async def update_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID, bod
                 raise ValidationFailed("title must not be empty")
             changes["title"] = title
             notes.append(f'{actor} renamed the ticket to "{title}"')
-        if "description" in fields and body.description is not None and body.description != before["description"]:
+        if (
+            "description" in fields
+            and body.description is not None
+            and body.description != before["description"]
+        ):
             changes["description"] = body.description
             notes.append(f"{actor} updated the description")
         if "assignee_id" in fields and body.assignee_id != before["assignee_id"]:
@@ -222,7 +235,9 @@ async def list_participants(ctx: AppContext, user: CurrentUser, ticket_id: UUID)
     ]
 
 
-async def add_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID, user_id: str) -> tuple[dict, bool]:
+async def add_participant(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, user_id: str
+) -> tuple[dict, bool]:
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)
         newcomer = (await _users(conn, [user_id]))[user_id]
@@ -272,8 +287,11 @@ async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID
         cur = await conn.execute("SELECT id, email, name FROM users WHERE id = %s", (user_id,))
         leaver = await cur.fetchone()
         assert leaver is not None
-        note = f"{display_name(leaver)} left the ticket" if user.id == user_id else \
-            f"{display_name(user)} removed {display_name(leaver)}"
+        note = (
+            f"{display_name(leaver)} left the ticket"
+            if user.id == user_id
+            else f"{display_name(user)} removed {display_name(leaver)}"
+        )
         message = await chat.post_system_message(conn, ticket_id, note)
     # Cut the socket access first, so the removed user does not receive the System message.
     await ctx.broadcast.participant_removed(ticket_id, user_id)

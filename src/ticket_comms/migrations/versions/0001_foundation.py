@@ -68,10 +68,12 @@ def upgrade() -> None:
         sa.Column("is_muted", sa.Boolean, nullable=False, server_default=sa.text("false")),
         sa.Column("joined_at", TSTZ, nullable=False, server_default=NOW),
         sa.PrimaryKeyConstraint("ticket_id", "user_id", name="pk_ticket_participants"),
-        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE",
-                                name="fk_ticket_participants_ticket_id_tickets"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="fk_ticket_participants_user_id_users"),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], ondelete="CASCADE", name="fk_ticket_participants_ticket_id_tickets"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name="fk_ticket_participants_user_id_users"
+        ),
     )
     op.create_index("ix_ticket_participants_user_ticket", "ticket_participants", ["user_id", "ticket_id"])
 
@@ -90,15 +92,20 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer),
         sa.Column("created_at", TSTZ, nullable=False, server_default=NOW),
         sa.PrimaryKeyConstraint("id", name="pk_attachments"),
-        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE",
-                                name="fk_attachments_ticket_id_tickets"),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], ondelete="CASCADE", name="fk_attachments_ticket_id_tickets"
+        ),
         sa.ForeignKeyConstraint(["uploader_id"], ["users.id"], name="fk_attachments_uploader_id_users"),
         sa.UniqueConstraint("message_id", name="uq_attachments_message_id"),
     )
     op.create_index("ix_attachments_ticket_id", "attachments", ["ticket_id"])
     op.create_index("ix_attachments_uploader_id", "attachments", ["uploader_id"])
-    op.create_index("ix_attachments_unattached_created", "attachments", ["created_at"],
-                    postgresql_where=sa.text("message_id IS NULL"))
+    op.create_index(
+        "ix_attachments_unattached_created",
+        "attachments",
+        ["created_at"],
+        postgresql_where=sa.text("message_id IS NULL"),
+    )
 
     op.create_table(
         "messages",
@@ -117,21 +124,32 @@ def upgrade() -> None:
         sa.Column("deleted_at", TSTZ),
         sa.Column("search", TSVECTOR, sa.Computed(SEARCH_VECTOR_SQL, persisted=True)),
         sa.PrimaryKeyConstraint("id", name="pk_messages"),
-        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE",
-                                name="fk_messages_ticket_id_tickets"),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], ondelete="CASCADE", name="fk_messages_ticket_id_tickets"
+        ),
         sa.ForeignKeyConstraint(["sender_id"], ["users.id"], name="fk_messages_sender_id_users"),
-        sa.ForeignKeyConstraint(["attachment_id"], ["attachments.id"], ondelete="SET NULL",
-                                name="fk_messages_attachment_id_attachments"),
-        sa.ForeignKeyConstraint(["reply_to_id"], ["messages.id"], ondelete="SET NULL",
-                                name="fk_messages_reply_to_id_messages"),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"],
+            ["attachments.id"],
+            ondelete="SET NULL",
+            name="fk_messages_attachment_id_attachments",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reply_to_id"], ["messages.id"], ondelete="SET NULL", name="fk_messages_reply_to_id_messages"
+        ),
         sa.CheckConstraint("type IN ('Text','Image','File','System')", name="ck_messages_type"),
         sa.UniqueConstraint("ticket_id", "seq", name="uq_messages_ticket_seq"),
     )
     op.create_index("ix_messages_sender_id", "messages", ["sender_id"])
     op.create_index("ix_messages_attachment_id", "messages", ["attachment_id"])
     op.create_index("ix_messages_reply_to_id", "messages", ["reply_to_id"])
-    op.create_index("uq_messages_sender_client", "messages", ["sender_id", "client_id"], unique=True,
-                    postgresql_where=sa.text("client_id IS NOT NULL"))
+    op.create_index(
+        "uq_messages_sender_client",
+        "messages",
+        ["sender_id", "client_id"],
+        unique=True,
+        postgresql_where=sa.text("client_id IS NOT NULL"),
+    )
     op.create_index("ix_messages_search", "messages", ["search"], postgresql_using="gin")
 
     op.create_table(
@@ -141,10 +159,15 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Text, nullable=False),
         sa.Column("created_at", TSTZ, nullable=False, server_default=NOW),
         sa.PrimaryKeyConstraint("message_id", "emoji", "user_id", name="pk_message_reactions"),
-        sa.ForeignKeyConstraint(["message_id"], ["messages.id"], ondelete="CASCADE",
-                                name="fk_message_reactions_message_id_messages"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="fk_message_reactions_user_id_users"),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            ondelete="CASCADE",
+            name="fk_message_reactions_message_id_messages",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name="fk_message_reactions_user_id_users"
+        ),
     )
     op.create_index("ix_message_reactions_user_id", "message_reactions", ["user_id"])
 

@@ -1,0 +1,41 @@
+import psycopg
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, pool
+
+from tests.conftest import _server_url, _with_database
+from ticket_comms import migrations
+from ticket_comms.database import sqlalchemy_url
+from ticket_comms.schema import metadata
+
+
+def test_migrations_apply_to_an_empty_database_and_match_the_models():
+    admin_url = _server_url()
+    name = "test_migrations_empty"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(admin_url, name)
+    try:
+        assert not migrations.is_up_to_date(url)
+        migrations.upgrade(url)
+        migrations.upgrade(url)  # a second run is a no-op
+        assert migrations.is_up_to_date(url)
+        engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        engine.dispose()
+        assert diff == []
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_health_and_readiness(app, as_user):
+    client = as_user("probe")
+    assert (await client.get("/healthz")).status_code == 200
+    r = await client.get("/readyz")
+    assert r.status_code == 200, r.text
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "http_requests_total" in metrics.text
