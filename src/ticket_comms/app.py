@@ -11,6 +11,7 @@ from typing import Any
 import socketio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -176,6 +177,9 @@ def create_app(settings: Settings | None = None) -> Any:
     api.state.metrics = metrics
     api.state.sio = sio
     _install_error_handlers(api)
+    if settings.cors_origins:
+        api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-Id"], max_age=600)
     api.include_router(auth_router.router)
     api.include_router(tickets_router.router)
     api.include_router(chat_router.router)

@@ -1,0 +1,82 @@
+"""Shared bench plumbing: a database, a real `ticket-comms serve` subprocess, latency statistics."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+
+from ticket_comms import migrations
+from ticket_comms.auth.tokens import mint
+from ticket_comms.config import Settings
+from ticket_comms.database import libpq_url, start_embedded_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+JWT_SECRET = "bench-secret-" + "b" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database(name: str) -> str:
+    """A database called `name` on DATABASE_URL's server, or on the embedded server in .data/bench."""
+    base = os.environ.get("DATABASE_URL")
+    admin = libpq_url(base) if base else start_embedded_postgres(ROOT / ".data" / "bench", "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+    migrations.upgrade(url)
+    return url
+
+
+def token(user_id: str, role: str | None = None) -> str:
+    return mint(Settings(_env_file=None, jwt_secret=JWT_SECRET), user_id, role=role,  # type: ignore[call-arg]
+                name=user_id, ttl_seconds=6 * 3600)
+
+
+@contextmanager
+def serve(database_url: str, **env: str) -> Any:
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "PORT": str(port),
+                   "WORKER": "off", "LOG_LEVEL": "WARNING", **env}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "ticket-comms"), "serve"], env=environment)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("serve exited")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    if not samples_ms:
+        return {"n": 0}
+    s = sorted(samples_ms)
+
+    def pct(p: float) -> float:
+        return round(s[min(len(s) - 1, int(p / 100 * len(s)))], 3)
+
+    return {"n": len(s), "p50": pct(50), "p95": pct(95), "p99": pct(99), "max": round(s[-1], 3)}
