@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,4 +13,10 @@ def dumps(obj: Any, **_: Any) -> str:
 
 
 def loads(data: str | bytes, **_: Any) -> Any:
-    return orjson.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits, which are valid JSON: let the payload reach the
+        # handler's validation (an error ack) instead of failing the packet. Malformed JSON still
+        # raises ValueError here.
+        return json.loads(data)

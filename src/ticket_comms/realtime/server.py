@@ -23,6 +23,7 @@ from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
 from ticket_comms.realtime import codec
 from ticket_comms.realtime.broadcast import ticket_room, user_room
+from ticket_comms.realtime.manager import LocalManager, RedisManager
 from ticket_comms.tickets.access import require_access, ticket_ids_of
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ _ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar("ack_reque
 
 
 class Server(socketio.AsyncServer):
-    async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):  # type: ignore[no-untyped-def]  # noqa: A002
+    async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):  # type: ignore[no-untyped-def]
         _ack_requested.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
 
@@ -95,7 +96,7 @@ class Typing:
         self.rate[sid] = (window, count + 1)
         return count < TYPING_EVENTS_PER_SECOND
 
-    async def set(self, ticket_id: UUID, user_id: str, is_typing: bool, skip: list[str]) -> None:
+    async def set(self, ticket_id: UUID, user_id: str, is_typing: bool) -> None:
         key = (str(ticket_id), user_id)
         timer = self.timers.pop(key, None)
         if timer:
@@ -107,28 +108,34 @@ class Typing:
                 TYPING_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._expire(key, ticket_id, user_id))
             )
         if is_typing != was_typing:
-            await self.ctx.broadcast.typing(ticket_id, user_id, is_typing, skip)
+            await self.ctx.broadcast.typing(ticket_id, user_id, is_typing)
 
     async def _expire(self, key: tuple[str, str], ticket_id: UUID, user_id: str) -> None:
         self.timers.pop(key, None)
-        await self.ctx.broadcast.typing(ticket_id, user_id, False, [])
+        await self.ctx.broadcast.typing(ticket_id, user_id, False)
 
     async def stop_all(self, user_id: str) -> None:
         for key in [k for k in self.timers if k[1] == user_id]:
             timer = self.timers.pop(key)
             timer.cancel()
-            await self.ctx.broadcast.typing(UUID(key[0]), user_id, False, [])
+            await self.ctx.broadcast.typing(UUID(key[0]), user_id, False)
 
     def forget(self, sid: str) -> None:
         self.rate.pop(sid, None)
 
 
-def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str], redis_url: str | None) -> Server:
-    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+def build_server(
+    ctx_ref: Callable[[], AppContext], settings_origins: list[str], redis_url: str | None
+) -> Server:
+    manager: LocalManager | RedisManager = (
+        RedisManager(redis_url, json=codec) if redis_url else LocalManager()
+    )
     sio = Server(
         async_mode="asgi",
         client_manager=manager,
         json=codec,
+        # None is engine.io's same-origin check (the Origin must match the Host the request came to);
+        # an empty list would switch the check off, so it never reaches engine.io.
         cors_allowed_origins=settings_origins or None,
         ping_interval=25,
         ping_timeout=20,
@@ -177,7 +184,10 @@ def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str],
         try:
             user = await ctx.users.sign_in(ctx.verifier.verify(token))
         except AppError as exc:
-            raise socketio.exceptions.ConnectionRefusedError({"code": exc.code, "message": exc.message}) from None
+            # Socket.IO clients see `err.message` and `err.data` on connect_error.
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, {"code": exc.code, "message": exc.message}
+            ) from None
         await sio.save_session(sid, {"user": user})
         await sio.enter_room(sid, user_room(user.id))
         async with ctx.db.connection() as conn:
@@ -186,7 +196,12 @@ def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str],
         # A token that expires while connected ends the connection.
         delay = max(0.0, user.expires_at - time.time())
         loop = asyncio.get_running_loop()
-        expiry[sid] = loop.call_later(delay, lambda: asyncio.ensure_future(sio.disconnect(sid)))
+        expiry[sid] = loop.call_later(delay, lambda: asyncio.ensure_future(token_expired(sid)))
+
+    async def token_expired(sid: str) -> None:
+        expiry.pop(sid, None)
+        await sio.emit("error", {"code": "token_expired", "message": "The token has expired."}, to=sid)
+        await sio.disconnect(sid)
 
     @sio.event
     async def disconnect(sid: str, *_: Any) -> None:
@@ -194,6 +209,12 @@ def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str],
         if timer:
             timer.cancel()
         typing().forget(sid)
+        # A typer whose last socket went away stops typing now rather than after the timeout.
+        user = (await sio.get_session(sid)).get("user")
+        if user is not None and not any(
+            s != sid for s, _ in sio.manager.get_participants("/", user_room(user.id))
+        ):
+            await typing().stop_all(user.id)
 
     @on("joinTicket")
     async def _join_ticket(sid: str, payload: Any) -> dict[str, Any]:
@@ -221,7 +242,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str],
         message, _ = await chat.send_message(ctx_ref(), user, body.ticket_id, body)
         # Sending ends the sender's typing indicator.
         if (str(body.ticket_id), user.id) in typing().timers:
-            await typing().set(body.ticket_id, user.id, False, [sid])
+            await typing().set(body.ticket_id, user.id, False)
         return {"message": message}
 
     @on("markAsRead")
@@ -240,8 +261,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings_origins: list[str],
         user = await session_user(sid)
         async with ctx.db.connection() as conn:
             await require_access(conn, user, body.ticket_id)
-        others = [s for s, _ in sio.manager.get_participants("/", user_room(user.id))]
-        await typing().set(body.ticket_id, user.id, body.is_typing, others)
+        await typing().set(body.ticket_id, user.id, body.is_typing)
         return {}
 
     @on("sync")
