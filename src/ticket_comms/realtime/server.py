@@ -43,6 +43,20 @@ class Server(socketio.AsyncServer):
         _ack_requested.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
 
+    async def _handle_eio_message(self, eio_sid, data):  # type: ignore[no-untyped-def]
+        # A frame that is not a Socket.IO packet (bad JSON, an event without a name) is the client's
+        # fault: answer with an `error` event and keep the connection, instead of a server traceback.
+        try:
+            return await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            log.info("malformed socket.io packet from %s: %s", eio_sid, exc)
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            if sid is not None:
+                await self.emit(
+                    "error", {"code": "bad_packet", "message": "The packet is malformed."}, to=sid
+                )
+            return None
+
 
 class TicketRef(CamelModel):
     ticket_id: UUID = Field(alias="ticketId")
