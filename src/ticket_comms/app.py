@@ -18,6 +18,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticket_comms import migrations
+from ticket_comms.attachments import router as attachments_router
+from ticket_comms.attachments import service as attachments_service
+from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.service import Users
 from ticket_comms.auth.tokens import TokenVerifier
@@ -160,15 +163,19 @@ def create_app(settings: Settings | None = None) -> Any:
         broadcaster = Broadcaster(sio, settings.redis_url)
         await broadcaster.start()
         ctx = AppContext(
-            settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db), broadcast=broadcaster
+            settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db), broadcast=broadcaster,
+            storage=build_storage(settings),
         )
         holder["ctx"] = ctx
+        orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
         app.state.database_url = url
         log.info("ticket-comms ready", extra={"fields": {"redis": bool(settings.redis_url)}})
         try:
             yield
         finally:
+            orphan_sweeper.cancel()
+            await ctx.storage.close()
             await broadcaster.stop()
             await db.close()
 
@@ -183,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(auth_router.router)
     api.include_router(tickets_router.router)
     api.include_router(chat_router.router)
+    api.include_router(attachments_router.router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -9,6 +9,7 @@ from ticket_comms.config import Settings
 from ticket_comms.database import Database
 
 if TYPE_CHECKING:
+    from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.realtime.broadcast import Broadcaster
@@ -21,3 +22,4 @@ class AppContext:
     verifier: TokenVerifier
     users: Users
     broadcast: Broadcaster
+    storage: Storage

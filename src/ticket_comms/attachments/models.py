@@ -7,8 +7,13 @@ attachments = Table(
     "attachments",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "ticket_id",
+        UUID(as_uuid=True),
+        ForeignKey("tickets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("uploader_id", Text, ForeignKey("users.id"), nullable=False, index=True),
     # Set once, when a message claims the upload; an upload is attached at most once.
     Column("message_id", UUID(as_uuid=True), unique=True),

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import psycopg
 
+from ticket_comms.attachments import service as attachments
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
 from ticket_comms.context import AppContext
@@ -271,8 +272,8 @@ async def delete_message(
 ) -> dict[str, Any]:
     """Soft delete: the message keeps its place in the thread, without content or attachment.
 
-    Returns the updated message and the storage keys of the attachment that was removed, which the
-    caller deletes from storage once the transaction has committed.
+    Returns the updated message and the storage keys of the attachment that was removed; its
+    objects are deleted from storage once the transaction has committed.
     """
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)
@@ -295,6 +296,7 @@ async def delete_message(
             )
             await conn.execute("DELETE FROM message_reactions WHERE message_id = %s", (message_id,))
         row = await _fetch_message(conn, ticket_id, message_id)
+    await attachments.remove_objects(ctx, removed)
     message = message_out(row, ctx.settings)
     await ctx.broadcast.message_updated(ticket_id, message)
     return {"message": message, "removed": removed}

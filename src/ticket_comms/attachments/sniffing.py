@@ -1,0 +1,72 @@
+"""What a file is, decided from its bytes; and a file name that is safe to store and hand back."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import filetype
+
+# How much of the start of a file the type is decided from (filetype reads at most this much).
+SNIFF_BYTES = 8192
+
+# The raster formats that are decoded, re-encoded (dropping EXIF and anything appended) and served
+# inline, mapped to Pillow's format name.
+RASTER = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+
+_MARKUP_START = re.compile(rb"^(?:<\?xml|<!doctype|<!--|<[a-z])", re.IGNORECASE)
+_HTML_HINT = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|object|embed|meta|a\s|img\s|div|form)", re.IGNORECASE
+)
+
+
+def detect(head: bytes) -> str:
+    """The content type of a file from its first SNIFF_BYTES bytes; the name and declared type are ignored."""
+    kind = filetype.guess(head)
+    if kind is not None:
+        # An animated PNG is a PNG to every browser; image/apng is not universally understood.
+        return "image/png" if kind.mime == "image/apng" else kind.mime
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if _MARKUP_START.match(text) and re.search(rb"<svg[\s>]", text[:SNIFF_BYTES], re.IGNORECASE):
+        return "image/svg+xml"
+    if _HTML_HINT.search(text[:1024]):
+        return "text/html"
+    if _is_utf8_text(head):
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
+def _is_utf8_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # The sniffed head may end in the middle of a multi-byte character.
+        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+MAX_NAME_BYTES = 200
+_RESERVED = re.compile(r'[<>:"|?*\\/]')
+_SPACES = re.compile(r"\s+")
+ZWJ = "\u200d"
+
+
+def clean_file_name(raw: str | None) -> str:
+    """The last path segment, without control or format characters, bounded, keeping its extension."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    # Bidi overrides (U+202E) and other invisible format characters disguise extensions.
+    name = "".join(c for c in name if c == ZWJ or unicodedata.category(c)[0] != "C")
+    name = _SPACES.sub(" ", _RESERVED.sub("_", name)).strip(" .")
+    if not name:
+        return "file"
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode()) > 16:
+        stem, ext = name, ""
+    room = MAX_NAME_BYTES - (len(ext.encode()) + 1 if ext else 0)
+    stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .")
+    return f"{stem}.{ext}" if ext else stem
