@@ -88,6 +88,29 @@ async def send(
     )
 
 
+async def raw_upload(
+    client: httpx.AsyncClient, ticket_id: str, file_name: bytes, data: bytes
+) -> httpx.Response:
+    """A multipart body written by hand, with the file name's bytes exactly as given (httpx would escape them)."""
+    boundary = b"raw-boundary-7d1c"
+    body = (
+        b"--"
+        + boundary
+        + b'\r\nContent-Disposition: form-data; name="file"; filename="'
+        + file_name
+        + b'"\r\nContent-Type: text/plain\r\n\r\n'
+        + data
+        + b"\r\n--"
+        + boundary
+        + b"--\r\n"
+    )
+    return await client.post(
+        f"/api/v1/tickets/{ticket_id}/attachments",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=" + boundary.decode()},
+    )
+
+
 def path_of(url: str) -> str:
     """A signed URL minus scheme and host, so any client can follow it."""
     return "/" + url.split("/", 3)[3]

@@ -32,13 +32,14 @@ async def test_image_upload_strips_exif_and_makes_a_thumbnail(backend):
     assert r.headers["content-disposition"].startswith("inline;")
     assert r.headers["etag"]
     assert int(r.headers["content-length"]) == att["size"] == len(r.content)
-    served = Image.open(io.BytesIO(r.content))
-    assert served.size == (800, 1200)
-    assert not served.getexif()
-    assert "exif" not in served.info
+    served = r.content
+    image = Image.open(io.BytesIO(served))
+    assert image.size == (800, 1200)
+    assert not image.getexif()
+    assert "exif" not in image.info
     assert b"SecretCam" not in r.content and b"GPS" not in r.content
     # The corner marker moved where a 90° clockwise turn puts it: the top right.
-    assert served.getpixel((790, 10))[0] > 200 and served.getpixel((10, 10))[0] < 100
+    assert image.getpixel((790, 10))[0] > 200 and image.getpixel((10, 10))[0] < 100
 
     r = await anonymous.get(path_of(att["thumbnailUrl"]))
     assert r.status_code == 200, r.text
@@ -57,14 +58,10 @@ async def test_image_upload_strips_exif_and_makes_a_thumbnail(backend):
     assert message["attachment"]["width"] == 800
     assert message["content"] == ""
     r = await bob.get(f"/api/v1/attachments/{att['id']}")
-    assert r.status_code == 200 and r.content == served_bytes(r)
+    assert r.status_code == 200 and r.content == served
     r = await anonymous.get(path_of(message["attachment"]["url"]))
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/jpeg"
-
-
-def served_bytes(r: httpx.Response) -> bytes:
-    return r.content
 
 
 async def test_file_upload_download_and_ranges(backend):

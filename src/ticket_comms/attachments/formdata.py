@@ -126,7 +126,7 @@ class FormStream:
                 self._count(len(event))
 
     async def find_file(self, field: str) -> FilePart:
-        """Skip to the part named `field` that carries a file name."""
+        """Skip to the part named `field`."""
         while True:
             event = await self.next_event()
             if isinstance(event, EOFError):
@@ -134,7 +134,8 @@ class FormStream:
                     f"Send the file in the multipart field `{field}`.", code="file_required"
                 )
             if isinstance(event, FilePart):
-                if event.field == field and event.file_name is not None:
+                # Browsers always name the file; scripts sometimes leave filename out: take it either way.
+                if event.field == field:
                     return event
                 await self.skip_data()
 

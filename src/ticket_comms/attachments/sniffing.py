@@ -58,7 +58,11 @@ def clean_file_name(raw: str | None) -> str:
     name = unicodedata.normalize("NFC", raw or "")
     name = re.split(r"[/\\]", name)[-1]
     # Bidi overrides (U+202E) and other invisible format characters disguise extensions.
-    name = "".join(c for c in name if c == ZWJ or unicodedata.category(c)[0] != "C")
+    name = "".join(
+        " " if c.isspace() else c
+        for c in name
+        if c == ZWJ or c.isspace() or unicodedata.category(c)[0] != "C"
+    )
     name = _SPACES.sub(" ", _RESERVED.sub("_", name)).strip(" .")
     if not name:
         return "file"
