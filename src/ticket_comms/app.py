@@ -28,6 +28,7 @@ from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, resolve_database_url
+from ticket_comms.email import template_router as email_template_router
 from ticket_comms.errors import AppError
 from ticket_comms.observability import Metrics, RequestContextMiddleware
 from ticket_comms.realtime.broadcast import Broadcaster
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(tickets_router.router)
     api.include_router(chat_router.router)
     api.include_router(attachments_router.router)
+    api.include_router(email_template_router.router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
