@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.attachments.helpers import PDF, jpeg_with_gps, send, uploaded
 from tests.chat.helpers import register, ticket_with
+from tests.conftest import make_settings, start_app
 
 from ticket_comms.attachments import service
 
@@ -72,3 +75,24 @@ async def test_file_names_are_searchable(app, as_user):
         assert items[0]["attachment"]["fileName"] == "quarterly-invoice_2026.pdf"
         r = await bob.get("/api/v1/search/messages", params={"q": q})
         assert r.status_code == 200 and len(r.json()["items"]) == 1
+
+
+async def test_the_app_sweeps_orphans_when_it_starts(app, as_user, database_url):
+    alice = as_user("alice")
+    tid = (await ticket_with(alice))["id"]
+    att = await uploaded(alice, tid, "old.txt", b"x\n")
+    keys = await _keys(app, att["id"])
+    async with app.ctx.db.connection() as conn:
+        await conn.execute("UPDATE attachments SET created_at = now() - interval '2 days'")
+    # A second process on the same database and storage: its periodic sweep runs once at start-up.
+    other = await start_app(make_settings(database_url, app.settings.data_dir))
+    try:
+        for _ in range(100):
+            if await app.ctx.db.fetch_one("SELECT 1 FROM attachments WHERE id = %s", (att["id"],)) is None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the orphan was not swept")
+        assert not await app.ctx.storage.exists(keys["storage_key"])
+    finally:
+        await other.stop()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import time
 
 import pytest
@@ -271,3 +273,40 @@ async def test_malformed_uploads_get_clear_errors(app, as_user):
     assert r.json()["size"] == 0
     r = await alice.get(f"/api/v1/attachments/{r.json()['id']}")
     assert r.status_code == 200 and r.content == b""
+
+
+async def test_an_interrupted_upload_leaves_nothing_behind(app, as_user):
+    alice = as_user("alice")
+    tid = (await ticket_with(alice))["id"]
+    before = {p for p in _uploads_dir(app).rglob("*") if p.is_file()}
+    boundary = "cut-off"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    _reader, writer = await asyncio.open_connection("127.0.0.1", app.settings.port)
+    writer.write(
+        (
+            f"POST /api/v1/tickets/{tid}/attachments HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {alice.headers['authorization']}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {5 * 1024 * 1024}\r\n\r\n"
+        ).encode()
+        + head
+        + os.urandom(512 * 1024)
+    )
+    await writer.drain()
+    # Wait until the server is writing the file, then hang up.
+    for _ in range(100):
+        if {p for p in _uploads_dir(app).rglob("*") if p.is_file()} - before:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the upload never reached storage")
+    writer.close()
+    for _ in range(100):
+        if {p for p in _uploads_dir(app).rglob("*") if p.is_file()} == before:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("a partial upload was left behind")
+    assert (await app.ctx.db.fetch_one("SELECT count(*) AS n FROM attachments"))["n"] == 0

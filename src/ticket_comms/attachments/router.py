@@ -5,6 +5,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
+from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
 from ticket_comms.attachments import service, signing, sniffing
@@ -23,14 +24,18 @@ INLINE_TYPES = frozenset(sniffing.RASTER)
 @router.post("/tickets/{ticket_id}/attachments", status_code=201)
 async def upload(ctx: Ctx, user: User, ticket_id: UUID, request: Request):
     length = request.headers.get("content-length", "")
-    attachment = await service.upload(
-        ctx,
-        user,
-        ticket_id,
-        request.stream(),
-        request.headers.get("content-type", ""),
-        int(length) if length.isdigit() else None,
-    )
+    try:
+        attachment = await service.upload(
+            ctx,
+            user,
+            ticket_id,
+            request.stream(),
+            request.headers.get("content-type", ""),
+            int(length) if length.isdigit() else None,
+        )
+    except ClientDisconnect:
+        # The uploader went away mid-file; the service has already removed what it stored.
+        return error_response(400, "upload_interrupted", "The upload was interrupted.")
     return json(attachment, 201)
 
 
