@@ -156,19 +156,20 @@ class S3Storage(Storage):
                             ContentType=content_type,
                         )
                         upload_id = created["UploadId"]
-                    parts.append(await self._upload_part(full, upload_id, len(parts) + 1, bytes(buffer)))
-                    buffer.clear()
+                    # Handed over as is (no copy) and replaced: one part in memory at a time.
+                    parts.append(await self._upload_part(full, upload_id, len(parts) + 1, buffer))
+                    buffer = bytearray()
             if upload_id is None:
                 await asyncio.to_thread(
                     self.client.put_object,
                     Bucket=self.bucket,
                     Key=full,
-                    Body=bytes(buffer),
+                    Body=buffer,
                     ContentType=content_type,
                 )
                 return size
             if buffer:
-                parts.append(await self._upload_part(full, upload_id, len(parts) + 1, bytes(buffer)))
+                parts.append(await self._upload_part(full, upload_id, len(parts) + 1, buffer))
             await asyncio.to_thread(
                 self.client.complete_multipart_upload,
                 Bucket=self.bucket,
@@ -186,7 +187,7 @@ class S3Storage(Storage):
                 )
             raise
 
-    async def _upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+    async def _upload_part(self, key: str, upload_id: str, number: int, body: bytearray) -> dict[str, Any]:
         answer = await asyncio.to_thread(
             self.client.upload_part,
             Bucket=self.bucket,
