@@ -28,6 +28,7 @@ from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, resolve_database_url
+from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import template_router as email_template_router
 from ticket_comms.errors import AppError
 from ticket_comms.observability import Metrics, RequestContextMiddleware
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Any:
             settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db), broadcast=broadcaster,
             storage=build_storage(settings),
         )
+        ctx.dev_mailbox = await email_mailbox.start(settings)
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -176,6 +178,8 @@ def create_app(settings: Settings | None = None) -> Any:
             yield
         finally:
             orphan_sweeper.cancel()
+            if ctx.dev_mailbox is not None:
+                await ctx.dev_mailbox.stop()
             await ctx.storage.close()
             await broadcaster.stop()
             await db.close()
@@ -193,6 +197,8 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(chat_router.router)
     api.include_router(attachments_router.router)
     api.include_router(email_template_router.router)
+    api.include_router(email_mailbox.router)
+    api.include_router(email_mailbox.json_router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.email.mailbox import DevMailbox
     from ticket_comms.realtime.broadcast import Broadcaster
 
 
@@ -23,3 +24,5 @@ class AppContext:
     users: Users
     broadcast: Broadcaster
     storage: Storage
+    # Set while SMTP_URL is unset: the built-in SMTP sink; `dev_mailbox.url` is then the relay to send through.
+    dev_mailbox: DevMailbox | None = None
