@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -310,3 +311,26 @@ async def test_an_interrupted_upload_leaves_nothing_behind(app, as_user):
     else:
         raise AssertionError("a partial upload was left behind")
     assert (await app.ctx.db.fetch_one("SELECT count(*) AS n FROM attachments"))["n"] == 0
+
+
+async def test_heic_photos_are_converted_to_jpeg_without_exif(app, as_user):
+    # Made with pillow-heif's encoder (not a dependency: the service only decodes, with pi-heif):
+    # 640 x 480, a yellow top-left corner, EXIF with a camera model and GPS coordinates.
+    heic = (Path(__file__).parent / "data" / "photo-gps.heic").read_bytes()
+    assert b"SecretCam" in heic
+    alice = as_user("alice")
+    tid = (await ticket_with(alice))["id"]
+    att = await uploaded(alice, tid, "IMG_0001.HEIC", heic, "image/heic")
+    assert att["contentType"] == "image/jpeg"
+    assert att["fileName"] == "IMG_0001.jpg"
+    assert (att["width"], att["height"]) == (640, 480)
+    r = await alice.get(f"/api/v1/attachments/{att['id']}")
+    assert r.headers["content-type"] == "image/jpeg"
+    assert r.headers["content-disposition"].startswith("inline;")
+    assert b"SecretCam" not in r.content
+    image = Image.open(io.BytesIO(r.content))
+    assert image.format == "JPEG" and not image.getexif()
+    assert image.getpixel((10, 10))[0] > 200
+    r = await alice.get(path_of(att["thumbnailUrl"]))
+    assert Image.open(io.BytesIO(r.content)).size == (320, 240)
+    assert (await send(alice, tid, att["id"], "Image")).status_code == 201

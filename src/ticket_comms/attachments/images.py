@@ -44,14 +44,31 @@ class ProcessedImage:
     height: int
     thumbnail: bytes
     thumbnail_ext: str  # "jpg" or "png"
+    content_type: str  # of `data`: the source's, or what a HEIF photo was converted to
 
 
 THUMBNAIL_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+FORMAT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+# Browsers other than Safari cannot show HEIF (iPhone photos): those are converted, not re-encoded.
+CONVERTED_FORMATS = frozenset({"HEIF"})
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        # pi-heif is libheif's decoder only (no encoder, no GPL codec); it adds the "HEIF" format to Pillow.
+        import pi_heif
+
+        pi_heif.register_heif_opener()
+        _heif_registered = True
 
 
 def process(source: IO[bytes], fmt: str) -> ProcessedImage:
     """Decode `source` as `fmt` (a Pillow format name), re-encode it and make its thumbnail. Blocking."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    if fmt in CONVERTED_FORMATS:
+        _register_heif()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -69,6 +86,10 @@ def _process(im: Image.Image, fmt: str) -> ProcessedImage:
     frames = getattr(im, "n_frames", 1)
     if frames * im.width * im.height > MAX_ANIMATION_PIXELS:
         raise ImageTooLarge("The animation has too many frames for its size.")
+    if fmt in CONVERTED_FORMATS:
+        # A HEIF file may hold several images (bursts, depth maps): the primary one is the photo.
+        frames = 1
+        fmt = "PNG" if _has_alpha(im) else "JPEG"
     out = io.BytesIO()
     if frames > 1:
         # Animations keep their frames and timing; EXIF orientation is a still-photo concern.
@@ -83,7 +104,7 @@ def _process(im: Image.Image, fmt: str) -> ProcessedImage:
         _save(first, out, fmt)
         width, height = first.size
     thumbnail, ext = _thumbnail(first)
-    return ProcessedImage(out.getvalue(), width, height, thumbnail, ext)
+    return ProcessedImage(out.getvalue(), width, height, thumbnail, ext, FORMAT_TYPES[fmt])
 
 
 def _kept_info(info: dict[Any, Any]) -> dict[Any, Any]:

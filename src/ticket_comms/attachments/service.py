@@ -125,9 +125,12 @@ async def upload(
     stored: list[str] = []
     try:
         width = height = thumbnail_key = None
-        fmt = sniffing.RASTER.get(detected)
+        fmt = sniffing.RASTER.get(detected) or sniffing.CONVERTED.get(detected)
         if fmt is not None:
             image = await _process_image(data.rest(head), fmt)
+            if image.content_type != detected:
+                detected = image.content_type
+                file_name = sniffing.with_extension(file_name, "png" if detected == "image/png" else "jpg")
             thumbnail_key = f"{key}.thumb.{image.thumbnail_ext}"
             stored.append(key)
             size = await ctx.storage.put(key, _one(image.data), detected)

@@ -13,6 +13,8 @@ SNIFF_BYTES = 8192
 # The raster formats that are decoded, re-encoded (dropping EXIF and anything appended) and served
 # inline, mapped to Pillow's format name.
 RASTER = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+# Decoded and converted to JPEG (PNG if transparent), since most browsers cannot show them.
+CONVERTED = {"image/heic": "HEIF", "image/heif": "HEIF"}
 
 _MARKUP_START = re.compile(rb"^(?:<\?xml|<!doctype|<!--|<[a-z])", re.IGNORECASE)
 _HTML_HINT = re.compile(
@@ -51,6 +53,14 @@ MAX_NAME_BYTES = 200
 _RESERVED = re.compile(r'[<>:"|?*\\/]')
 _SPACES = re.compile(r"\s+")
 ZWJ = "\u200d"
+
+
+def with_extension(file_name: str, ext: str) -> str:
+    """`file_name` with its extension replaced (or `ext` added), for a file converted to another format."""
+    stem, dot, old = file_name.rpartition(".")
+    if not dot or not stem or len(old) > 16:
+        stem = file_name
+    return clean_file_name(f"{stem}.{ext}")
 
 
 def clean_file_name(raw: str | None) -> str:
