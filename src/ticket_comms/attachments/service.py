@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
+
 from ticket_comms.attachments import images, sniffing
 from ticket_comms.attachments.formdata import FormStream
 from ticket_comms.attachments.storage import ObjectMissing
@@ -25,7 +27,7 @@ from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import attachment_out
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, NotFound, TooLarge
-from ticket_comms.tickets.access import require_access
+from ticket_comms.tickets.access import TicketNotFound, require_access
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +145,8 @@ async def upload(
             stored.append(key)
             size = await ctx.storage.put(key, data.rest(head), detected)
         await form.drain()
-        async with ctx.db.connection() as conn:
-            cur = await conn.execute(
+        try:
+            row = await ctx.db.fetch_one(
                 """
                 INSERT INTO attachments (id, ticket_id, uploader_id, file_name, content_type, size, storage_key,
                                          thumbnail_key, width, height)
@@ -164,7 +166,8 @@ async def upload(
                     height,
                 ),
             )
-            row = await cur.fetchone()
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise TicketNotFound() from exc  # the ticket was deleted while the file was arriving
     except BaseException:
         if stored:
             await asyncio.shield(_delete_quietly(ctx, stored))
