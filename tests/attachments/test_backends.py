@@ -105,6 +105,9 @@ async def test_file_upload_download_and_ranges(backend):
     assert r.status_code == 206 and r.content == data[:10]
     r = await alice.get(url, headers={"If-None-Match": etag})
     assert r.status_code == 304 and r.content == b""
+    r = await alice.head(url)
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-length"] == str(len(data)) and r.headers["etag"] == etag
 
 
 async def test_over_the_limit_is_refused_and_nothing_is_stored(backend):

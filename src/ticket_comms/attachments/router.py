@@ -21,7 +21,24 @@ RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 INLINE_TYPES = frozenset(sniffing.RASTER)
 
 
-@router.post("/tickets/{ticket_id}/attachments", status_code=201)
+# The body is read as a stream by the service, so FastAPI cannot describe it from a parameter.
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/tickets/{ticket_id}/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
 async def upload(ctx: Ctx, user: User, ticket_id: UUID, request: Request):
     length = request.headers.get("content-length", "")
     try:
@@ -40,11 +57,13 @@ async def upload(ctx: Ctx, user: User, ticket_id: UUID, request: Request):
 
 
 @router.get("/attachments/{attachment_id}")
+@router.head("/attachments/{attachment_id}", include_in_schema=False)
 async def download(ctx: Ctx, request: Request, attachment_id: UUID):
     return await _serve(ctx, request, attachment_id, thumbnail=False)
 
 
 @router.get("/attachments/{attachment_id}/thumbnail")
+@router.head("/attachments/{attachment_id}/thumbnail", include_in_schema=False)
 async def download_thumbnail(ctx: Ctx, request: Request, attachment_id: UUID):
     return await _serve(ctx, request, attachment_id, thumbnail=True)
 
@@ -93,6 +112,8 @@ async def _serve(ctx: Ctx, request: Request, attachment_id: UUID, *, thumbnail: 
         return response
     if wanted is None:
         headers["Content-Length"] = str(size)
+        if request.method == "HEAD":
+            return Response(headers=headers)
         return StreamingResponse(await service.open_stream(ctx, found.storage_key), headers=headers)
     start, end = wanted
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
