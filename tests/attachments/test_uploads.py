@@ -207,6 +207,9 @@ async def test_who_may_upload_attach_and_download(app, as_user):
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_attachment"
     r = await send(carol, other, att["id"])
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_attachment"
+    alices_other = (await ticket_with(alice))["id"]
+    r = await send(alice, alices_other, att["id"])  # her own upload, but to another ticket
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_attachment"
     carols = await uploaded(carol, other, "c.txt", b"carol\n")
     r = await send(carol, tid, carols["id"])
     assert r.status_code == 404  # carol is not in alice's ticket at all
