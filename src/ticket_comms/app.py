@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Any:
             yield
         finally:
             orphan_sweeper.cancel()
+            await asyncio.gather(orphan_sweeper, return_exceptions=True)
             if ctx.dev_mailbox is not None:
                 await ctx.dev_mailbox.stop()
             await ctx.storage.close()
