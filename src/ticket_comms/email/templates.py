@@ -17,9 +17,11 @@ Why the pieces are the way they are:
   Jinja's sandbox turns an unsafe attribute into an Undefined that prints as an empty string; we raise
   instead, so `{{ ''.__class__ }}` is a 422 rather than a silently blank email.
 - The sandbox stops attribute escapes but not resource exhaustion, so string/list growth (`*`, `+`,
-  `%`, `**`, padding filters and methods, `replace`) is checked before it happens, output is counted
-  as it streams, and a watchdog interrupts a render that runs past `RENDER_TIMEOUT_SECONDS` (loops
-  that print nothing).
+  `~`, `%`, `**`, padding filters and methods, `replace`) is checked before it happens, containers
+  are measured (with a budget) before anything turns them into text, output is counted as it
+  streams, and a watchdog interrupts a render that runs past `RENDER_TIMEOUT_SECONDS` (loops that
+  print nothing). What it cannot interrupt is one long C-level operation, such as hashing or
+  comparing two huge self-similar structures built on purpose; templates are written by admins only.
 - Compiled templates are cached under (id, updated_at): every render reads the row anyway (one
   indexed query for the template and the layout together), so an edit made by any process is used
   on the next render everywhere, and compiling (milliseconds) happens once per version.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import functools
 import re
 import sys
 import threading
@@ -53,7 +56,8 @@ from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from cachetools import LRUCache
-from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes, pass_context, pass_eval_context
+from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes, pass_context, pass_eval_context, runtime
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -233,17 +237,24 @@ def format_currency(
     """
     if not _given(value) or isinstance(value, bool):
         return ""
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if not amount.is_finite():
-        return str(value)
-    code = str(currency).strip().upper() if _given(currency) else DEFAULT_CURRENCY
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        return f"{code[:20]} {amount}"
+    code = str(currency).strip().upper()[:20] if _given(currency) else DEFAULT_CURRENCY
     tag = str(locale) if _given(locale) else _context_value(context, ("locale",), ("recipient", "locale"))
-    loc = _locale(tag or DEFAULT_LOCALE)
+    return _currency_text(str(value).strip()[:100], code, tag or DEFAULT_LOCALE)
+
+
+# Formatting through Babel costs tens of microseconds; one event's emails (and each email's HTML and
+# text parts) format the same values again and again.
+@lru_cache(maxsize=4096)
+def _currency_text(value: str, code: str, tag: str) -> str:
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return value
+    if not amount.is_finite():
+        return value
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        return f"{code} {amount}"
+    loc = _locale(tag)
     try:
         text = babel_numbers.format_currency(amount, code, locale=loc)
         symbol = babel_numbers.get_currency_symbol(code, locale=loc)
@@ -266,33 +277,39 @@ def format_date(
     `timezone` or `recipient.timezone`, else UTC. Unparseable values are printed as they are."""
     if not _given(value):
         return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+        value = str(value)
+    elif isinstance(value, str):
+        value = str(value).strip()[:100]
+    fmt = str(format) if _given(format) else "medium"
+    if len(fmt) > 100:
+        raise _Unsafe("formatDate: the format is too long")
+    tag = str(locale) if _given(locale) else _context_value(context, ("locale",), ("recipient", "locale"))
+    zone = str(tz) if _given(tz) else _context_value(context, ("timezone",), ("recipient", "timezone"))
+    return _date_text(value, fmt, tag or DEFAULT_LOCALE, zone or "UTC")
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: str | float | date, fmt: str, tag: str, zone_name: str) -> str:
     parsed: date | datetime
-    if isinstance(value, datetime | date):
+    if isinstance(value, date):
         parsed = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
+    elif isinstance(value, int | float):
         try:
             parsed = datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return str(value)
     else:
-        text = str(value).strip()
         try:
-            parsed = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+            parsed = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
-            return str(value)
-    tag = str(locale) if _given(locale) else _context_value(context, ("locale",), ("recipient", "locale"))
-    loc = _locale(tag or DEFAULT_LOCALE)
-    fmt = str(format) if _given(format) else "medium"
-    if len(fmt) > 100:
-        raise _Unsafe("formatDate: the format is too long")
+            return value
+    loc = _locale(tag)
     try:
         if not isinstance(parsed, datetime):
             return babel_dates.format_date(parsed, fmt, locale=loc)
-        zone_name = (
-            str(tz) if _given(tz) else _context_value(context, ("timezone",), ("recipient", "timezone"))
-        )
         try:
-            zone: Any = ZoneInfo(zone_name) if zone_name else UTC
+            zone: Any = ZoneInfo(zone_name)
         except (KeyError, ValueError, OSError):
             zone = UTC
         moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(zone)
@@ -300,9 +317,8 @@ def format_date(
             # The date at the chosen length with a short time reads best in an email ("Nov 25, 2026, 1:49 PM").
             pattern = str(loc.datetime_formats.get(fmt, "{1}, {0}"))
             time_part = babel_dates.format_time(moment, "short", locale=loc)
-            return pattern.replace("{1}", babel_dates.format_date(moment, fmt, locale=loc)).replace(
-                "{0}", time_part
-            )
+            date_part = babel_dates.format_date(moment, fmt, locale=loc)
+            return pattern.replace("{1}", date_part).replace("{0}", time_part)
         return babel_dates.format_datetime(moment, fmt, locale=loc)
     except (ValueError, KeyError, AttributeError):
         return str(value)
@@ -353,6 +369,11 @@ def _check_size(size: int, what: str) -> None:
         raise _Unsafe(f"{what} would build a value of {size} items; the limit is {MAX_VALUE_SIZE}")
 
 
+def _checked_length(text: str) -> str:
+    _check_size(len(text), "~")
+    return text
+
+
 def _check_printf(fmt: str) -> None:
     for width, precision in PRINTF_WIDTH_RE.findall(fmt):
         for n in (width, precision):
@@ -379,6 +400,57 @@ def _guard_width(width: Any) -> None:
         raise _Unsafe("indent strings are limited to 100 characters")
 
 
+CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _check_footprint(value: Any) -> None:
+    """Refuse to turn a container into text when its text would be huge.
+
+    Containers can share members (`{% set ns.x = [ns.x, ns.x] %}` doubles the logical size each time
+    with constant memory), so their printed size is counted, with a budget, before `str()` expands it.
+    """
+    budget = MAX_VALUE_SIZE
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 1
+        elif isinstance(item, dict):
+            budget -= 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, CONTAINERS):
+            budget -= 1
+            stack.extend(item)
+        else:
+            budget -= 1
+        if budget < 0:
+            raise _Unsafe(f"a value would print as more than {MAX_VALUE_SIZE} characters")
+
+
+def _check_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, CONTAINERS):
+            _check_footprint(value)
+
+
+def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that checks its container arguments first (keeps Jinja's pass_context markers)."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(args, kwargs)
+        return function(*args, **kwargs)
+
+    return guarded
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, CONTAINERS):
+        _check_footprint(value)
+    return value
+
+
 def _wrap_filters(filters: dict[str, Callable[..., Any]]) -> None:
     base_replace = filters["replace"]
     base_center = filters["center"]
@@ -403,12 +475,32 @@ def _wrap_filters(filters: dict[str, Callable[..., Any]]) -> None:
         return base_format(value, *args, **kwargs)
 
     filters.update(replace=replace, center=center, indent=indent, format=format_)
+    for name, function in list(filters.items()):
+        filters[name] = _guarded(function)
+
+
+class _GuardedCodeGenerator(CodeGenerator):
+    """Routes `~` through the environment, so concatenation is size-checked like `+`."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            func_name = "(environment.concat_markup if context.eval_ctx.volatile else environment.concat_str)"
+        elif frame.eval_ctx.autoescape:
+            func_name = "environment.concat_markup"
+        else:
+            func_name = "environment.concat_str"
+        self.write(f"{func_name}((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
 
 
 class EmailSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, plus: unsafe attributes raise, and values cannot grow without bound."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _GuardedCodeGenerator
 
     def __init__(self, *, autoescape: bool):
         super().__init__(
@@ -418,11 +510,20 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
             lstrip_blocks=True,
             auto_reload=False,
             cache_size=0,
+            finalize=_finalize,
         )
         self.globals.pop("lipsum", None)
         self.globals.update(range=_safe_range, button=button)
         _wrap_filters(self.filters)
         self.filters.update(formatCurrency=format_currency, formatDate=format_date, humanize=humanize)
+
+    def concat_markup(self, parts: tuple[Any, ...]) -> str:
+        _check_arguments(parts, {})
+        return _checked_length(runtime.markup_join(parts))
+
+    def concat_str(self, parts: tuple[Any, ...]) -> str:
+        _check_arguments(parts, {})
+        return _checked_length(runtime.str_join(parts))
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         raise _Unsafe(f"access to attribute {attribute!r} of a {type(obj).__name__} is not allowed")
@@ -444,6 +545,7 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
         elif operator == "%":
             if isinstance(left, str):
                 _check_printf(left)
+                _check_arguments((right,), {})
         elif operator == "**":
             if isinstance(right, int | float) and abs(right) > 1_000:
                 raise _Unsafe("exponents are limited to 1000")
@@ -472,6 +574,7 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
                 size = args[0] if args else kwargs.get("tabsize", 8)
                 if isinstance(size, int):
                     _check_size(len(owner) * max(1, size), "expandtabs")
+        _check_arguments(args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
 
@@ -532,6 +635,7 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._deadlines: dict[int, float] = {}
+        self._interrupted: set[int] = set()
         self._thread: threading.Thread | None = None
 
     @contextmanager
@@ -548,6 +652,12 @@ class _Watchdog:
         finally:
             with self._lock:
                 self._deadlines.pop(ident, None)
+                if ident in self._interrupted:
+                    # Interrupted just as the render finished: drop the pending exception so it cannot
+                    # surface later in the pool's own code (it is raised here, inside the caller's try,
+                    # or not at all).
+                    self._interrupted.discard(ident)
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
 
     def _run(self) -> None:
         while True:
@@ -559,6 +669,7 @@ class _Watchdog:
                     if deadline <= now:
                         # Under the lock, so the thread is still inside `watch` and catches it there.
                         del self._deadlines[ident]
+                        self._interrupted.add(ident)
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(
                             ctypes.c_ulong(ident), ctypes.py_object(_RenderTimeout)
                         )
