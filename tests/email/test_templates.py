@@ -87,6 +87,14 @@ def admin(as_user: Any) -> Any:
     return as_user("root", role="admin")
 
 
+@pytest.fixture(autouse=True)
+async def drop_custom_templates(database_url: str) -> Any:
+    """email_templates survives the per-test truncation (it holds the seeded built-ins): leave only those."""
+    yield
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("DELETE FROM email_templates WHERE NOT (name = ANY(%s))", (list(builtin.SPECS),))
+
+
 async def reset(admin: Any, name: str) -> None:
     response = await admin.post(f"/api/v1/email/templates/{name}/reset")
     assert response.status_code == 200, response.text
