@@ -588,3 +588,23 @@ async def test_compiled_templates_are_reused(app: Any) -> None:
     for _ in range(5):
         await templates.render(app.ctx, "TicketCreated", context)
     assert len(templates._compiled_cache) == size
+
+
+class Rollback(Exception):
+    pass
+
+
+async def test_render_can_use_the_callers_transaction(app: Any) -> None:
+    with pytest.raises(Rollback):
+        async with app.ctx.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE email_templates SET subject = 'Uncommitted {{ otp.code }}', "
+                "updated_at = clock_timestamp() WHERE name = 'OTPRequested'"
+            )
+            inside = await templates.render(app.ctx, "OTPRequested", SAMPLES["OTPRequested"], conn=conn)
+            assert inside.subject == "Uncommitted 482913"
+            template = await templates.get(app.ctx, "OTPRequested", conn=conn)
+            assert templates.validate_context(template, {"otp": {"code": "1"}}) == ["otp.expiresInMinutes"]
+            raise Rollback
+    outside = await templates.render(app.ctx, "OTPRequested", SAMPLES["OTPRequested"])
+    assert outside.subject == "482913 is your Tickets verification code"

@@ -1017,7 +1017,9 @@ async def reset_template(ctx: AppContext, name: str) -> dict[str, Any]:
             "variables": shipped.variables,
         },
     )
-    template = Template.from_row(row or {})
+    if row is None:  # the upsert always returns its row
+        raise NotFound(f"There is no built-in email template named {name!r}.")
+    template = Template.from_row(row)
     _forget(template.id)
     return template.to_json()
 
