@@ -608,3 +608,19 @@ async def test_render_can_use_the_callers_transaction(app: Any) -> None:
             raise Rollback
     outside = await templates.render(app.ctx, "OTPRequested", SAMPLES["OTPRequested"])
     assert outside.subject == "482913 is your Tickets verification code"
+
+
+async def test_assignment_email_speaks_to_the_assignee(app: Any) -> None:
+    data = {**SAMPLES["TicketAssigned"], "assignee": {"id": "bob", "name": "Bob", "email": "bob@example.com"}}
+    to_bob = await templates.render(
+        app.ctx, "TicketAssigned", {**data, "recipient": {"id": "bob", "name": "Bob"}}
+    )
+    assert to_bob.subject == "Assigned to you: Leaking tap in kitchen"
+    assert (
+        "You've been assigned a ticket" in to_bob.html
+        and "assigned" in to_bob.text
+        and "to you" in to_bob.text
+    )
+    to_carol = await templates.render(app.ctx, "TicketAssigned", {**BASE, **data})
+    assert to_carol.subject == "Assigned to Bob: Leaking tap in kitchen"
+    assert "Ticket assigned" in to_carol.html and "has been assigned to Bob by Alice" in to_carol.text

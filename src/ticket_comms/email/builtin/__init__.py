@@ -27,7 +27,8 @@ SPECS: dict[str, BuiltinSpec] = {
     LAYOUT: BuiltinSpec("{{ subject }}", ()),
     "TicketCreated": BuiltinSpec("New ticket: {{ ticket.title }}", ("ticket.title",)),
     "TicketAssigned": BuiltinSpec(
-        "{% if assignee.name %}{{ assignee.name }} is now handling{% else %}Assigned{% endif %}: "
+        "{% if assignee.id and assignee.id == recipient.id or assignee.email and assignee.email == recipient.email"
+        " %}Assigned to you{% elif assignee.name %}Assigned to {{ assignee.name }}{% else %}Assigned{% endif %}: "
         "{{ ticket.title }}",
         ("ticket.title",),
     ),
