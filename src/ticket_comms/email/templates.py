@@ -86,6 +86,8 @@ MAX_SUBJECT_CHARS = 300
 MAX_PAD_WIDTH = 1_000
 MAX_RANGE = 10_000
 RENDER_TIMEOUT_SECONDS = 2.0
+# Compiled templates' frames carry this file name prefix, to find the template line of a runtime error.
+FRAME_PREFIX = "<template:"
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$"
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -692,9 +694,9 @@ def _compiled(template: Template) -> _Compiled:
         return hit
     name = template.name
     compiled = _Compiled(
-        subject=_compile(TEXT_ENV, template.subject, f"<{name}:subject>"),
-        html=_compile(HTML_ENV, template.html_content, f"<{name}:htmlContent>"),
-        text=_compile(TEXT_ENV, template.text_content, f"<{name}:textContent>")
+        subject=_compile(TEXT_ENV, template.subject, f"{FRAME_PREFIX}{name}:subject>"),
+        html=_compile(HTML_ENV, template.html_content, f"{FRAME_PREFIX}{name}:htmlContent>"),
+        text=_compile(TEXT_ENV, template.text_content, f"{FRAME_PREFIX}{name}:textContent>")
         if template.text_content
         else None,
     )
@@ -783,7 +785,7 @@ def _render_guarded(template: Template, layout: Template | None, variables: dict
             details={"template": template.name, "reason": "recursion"},
         ) from None
     except Exception as exc:
-        part, line = _error_line(sys.exc_info()[2], "<")
+        part, line = _error_line(sys.exc_info()[2], FRAME_PREFIX)
         reason = "unsafe" if isinstance(exc, SecurityError) else "error"
         if isinstance(exc, SecurityError):
             message = f"{template.name} tried something templates may not do: {exc}"
