@@ -19,6 +19,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
 OnEvent = Callable[[str, Any], None]
+OnAck = Callable[[int, Any], None]
 
 
 class WireError(Exception):
@@ -26,9 +27,11 @@ class WireError(Exception):
 
 
 class WireSocket:
-    def __init__(self, ws: ClientConnection, on_event: OnEvent | None):
+    def __init__(self, ws: ClientConnection, on_event: OnEvent | None, on_ack: OnAck | None = None):
         self.ws = ws
         self.on_event = on_event
+        # With on_ack set, acks go to it (a load generator needs no future per event).
+        self.on_ack = on_ack
         self.sid: str | None = None
         self.closed = asyncio.Event()
         self._acks: dict[int, asyncio.Future[Any]] = {}
@@ -42,6 +45,7 @@ class WireSocket:
         token: str | None,
         *,
         on_event: OnEvent | None = None,
+        on_ack: OnAck | None = None,
         headers: dict[str, str] | None = None,
         timeout: float = 10.0,
     ) -> WireSocket:
@@ -49,7 +53,7 @@ class WireSocket:
         ws = await connect(
             url, additional_headers=headers, max_size=None, compression=None, open_timeout=timeout
         )
-        sock = cls(ws, on_event)
+        sock = cls(ws, on_event, on_ack)
         try:
             opening = await asyncio.wait_for(ws.recv(), timeout)
             if not isinstance(opening, str) or not opening.startswith("0"):
@@ -89,6 +93,10 @@ class WireSocket:
                     await ws.send("3")
                 elif kind == "43":
                     bracket = frame.index("[")
+                    if self.on_ack is not None:
+                        body = orjson.loads(frame[bracket:])
+                        self.on_ack(int(frame[2:bracket]), body[0] if body else None)
+                        continue
                     future = self._acks.pop(int(frame[2:bracket]), None)
                     if future is not None and not future.done():
                         body = orjson.loads(frame[bracket:])
@@ -108,6 +116,10 @@ class WireSocket:
 
     async def emit(self, event: str, data: Any = None) -> None:
         await self.ws.send("42" + orjson.dumps([event, data]).decode())
+
+    async def emit_with_ack_id(self, ack_id: int, event: str, data: Any) -> None:
+        """Send an event asking for an ack that will reach `on_ack` with this id."""
+        await self.ws.send(f"42{ack_id}" + orjson.dumps([event, data]).decode())
 
     async def call(self, event: str, data: Any = None, timeout: float = 10.0) -> Any:
         ack_id = next(self._ids)
