@@ -85,7 +85,8 @@ async def test_the_app_sweeps_orphans_when_it_starts(app, as_user, database_url)
     async with app.ctx.db.connection() as conn:
         await conn.execute("UPDATE attachments SET created_at = now() - interval '2 days'")
     # A second process on the same database and storage: its periodic sweep runs once at start-up.
-    other = await start_app(make_settings(database_url, app.settings.data_dir))
+    # It relays mail elsewhere, so it does not take over the first process's dev mailbox.
+    other = await start_app(make_settings(database_url, app.settings.data_dir, smtp_url="smtp://127.0.0.1:9"))
     try:
         for _ in range(100):
             if await app.ctx.db.fetch_one("SELECT 1 FROM attachments WHERE id = %s", (att["id"],)) is None:
