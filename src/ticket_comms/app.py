@@ -29,8 +29,12 @@ from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, resolve_database_url
 from ticket_comms.email import mailbox as email_mailbox
+from ticket_comms.email import router as email_router
+from ticket_comms.email import tasks as email_tasks
 from ticket_comms.email import template_router as email_template_router
+from ticket_comms.email import worker as email_worker
 from ticket_comms.errors import AppError
+from ticket_comms.notifications import router as notifications_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
@@ -169,6 +173,8 @@ def create_app(settings: Settings | None = None) -> Any:
             storage=build_storage(settings),
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
+        ctx.jobs = email_tasks.build_jobs(url)
+        ctx.worker = await email_worker.start_inline(ctx)
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -177,6 +183,8 @@ def create_app(settings: Settings | None = None) -> Any:
         try:
             yield
         finally:
+            if ctx.worker is not None:
+                await ctx.worker.stop()
             orphan_sweeper.cancel()
             await asyncio.gather(orphan_sweeper, return_exceptions=True)
             if ctx.dev_mailbox is not None:
@@ -198,6 +206,8 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(chat_router.router)
     api.include_router(attachments_router.router)
     api.include_router(email_template_router.router)
+    api.include_router(email_router.router)
+    api.include_router(notifications_router.router)
     api.include_router(email_mailbox.router)
     api.include_router(email_mailbox.json_router)
 

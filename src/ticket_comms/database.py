@@ -37,6 +37,9 @@ EMBEDDED_DATABASE = "ticket_comms"
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
+# procrastinate's job queue lives in its own schema (migration 0004); the app's connections see both.
+SEARCH_PATH_OPTION = "-c search_path=public,procrastinate"
+
 
 def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
     """Start (or attach to) the embedded PostgreSQL in `data_dir/postgres` and return its URL.
@@ -90,7 +93,7 @@ class Database:
             self.url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            kwargs={"row_factory": dict_row, "autocommit": True, "options": SEARCH_PATH_OPTION},
             open=False,
         )
 

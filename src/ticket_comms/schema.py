@@ -5,6 +5,15 @@ from ticket_comms.auth import models as auth_models
 from ticket_comms.chat import models as chat_models
 from ticket_comms.database import metadata
 from ticket_comms.email import models as email_models
+from ticket_comms.notifications import models as notifications_models
 from ticket_comms.tickets import models as tickets_models
 
-__all__ = ["attachments_models", "auth_models", "chat_models", "email_models", "metadata", "tickets_models"]
+__all__ = [
+    "attachments_models",
+    "auth_models",
+    "chat_models",
+    "email_models",
+    "metadata",
+    "notifications_models",
+    "tickets_models",
+]

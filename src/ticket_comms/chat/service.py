@@ -16,6 +16,7 @@ from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, mes
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
+from ticket_comms.notifications import service as notifications
 from ticket_comms.tickets.access import TicketNotFound, require_access
 
 
@@ -152,6 +153,8 @@ async def send_message(
             row = await _insert(conn, params)
             if row is None:
                 raise TicketNotFound()
+            # No email per message: each other participant gets one pending digest (sent if still unread).
+            await notifications.schedule_message_digests(conn, ctx, ticket_id, user.id)
             if attachment is not None:
                 await conn.execute(
                     "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])

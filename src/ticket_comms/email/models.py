@@ -1,7 +1,20 @@
 """Email tables (for Alembic and the migrations-match-models test; services use plain SQL)."""
 
-from sqlalchemy import Boolean, Column, DateTime, Table, Text, func, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from ticket_comms.database import metadata
 
@@ -20,4 +33,54 @@ email_templates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Part of the compiled-template cache key, so every process sees an edit on its next render.
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# --- Sending, delivery tracking and suppressions (notifications/email worker) ---------------------
+
+EMAIL_STATUSES = ("Pending", "Sent", "Delivered", "Bounced", "Failed")
+
+email_logs = Table(
+    "email_logs",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), ForeignKey("events.id", ondelete="CASCADE"), index=True),
+    Column("template_name", Text, nullable=False),
+    Column("recipient_id", Text, ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("recipient_email", Text, nullable=False),
+    Column("recipient_name", Text),
+    Column("subject", Text),
+    Column("status", Text, nullable=False, server_default=text("'Pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # Set at enqueue and reused by every attempt, so a resend after a crash is recognisably the same email.
+    Column("message_id", Text, nullable=False, unique=True),
+    Column("provider_message_id", Text, index=True),
+    Column("error_message", Text),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The worker sending it right now (its advisory lock proves it is alive); NULL when nobody is.
+    Column("claimed_by", BigInteger),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The timeline: [{type, at, detail}], appended in the same statement as each state change.
+    Column("events", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    CheckConstraint("status IN ('Pending','Sent','Delivered','Bounced','Failed')", name="status"),
+    Index("ix_email_logs_due", "next_attempt_at",
+          postgresql_where=text("status = 'Pending' AND claimed_by IS NULL")),
+    Index("ix_email_logs_claimed", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
+    Index("ix_email_logs_created", text("created_at DESC"), text("id DESC")),
+    Index("ix_email_logs_status_created", "status", text("created_at DESC"), text("id DESC")),
+)
+Index("ix_email_logs_lower_recipient", func.lower(email_logs.c.recipient_email), email_logs.c.created_at)
+
+email_suppressions = Table(
+    "email_suppressions",
+    metadata,
+    # Lower-cased address.
+    Column("email", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text),
+    Column("email_log_id", UUID(as_uuid=True), ForeignKey("email_logs.id", ondelete="SET NULL"), index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("reason IN ('Bounce','Complaint')", name="reason"),
 )

@@ -16,6 +16,7 @@ from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from ticket_comms.notifications import service as notifications
 from ticket_comms.tickets.access import TicketNotFound, require_access
 from ticket_comms.tickets.schemas import CreateTicket, UpdateTicket, ticket_out
 
@@ -99,10 +100,12 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
             "INSERT INTO ticket_participants (ticket_id, user_id) SELECT %s, unnest(%s::text[])",
             (row["id"], participant_ids),
         )
+        outbox = await notifications.ticket_created(conn, ctx, row, user)
         ticket = (await _decorate(conn, ctx, user, [row]))[0]
     for participant_id in participant_ids:
         await ctx.broadcast.participant_added(row["id"], participant_id)
     await ctx.broadcast.ticket_update(row["id"], ticket, "created")
+    await notifications.publish(ctx, outbox)
     return ticket
 
 
@@ -158,6 +161,8 @@ async def update_ticket(
     fields = body.model_fields_set
     system_messages: list[dict[str, Any]] = []
     joined: str | None = None
+    new_assignee: dict[str, Any] | None = None
+    outbox: notifications.Outbox | None = None
     actor = display_name(user)
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)
@@ -183,6 +188,7 @@ async def update_ticket(
                 notes.append(f"{actor} unassigned the ticket")
             else:
                 assignee = (await _users(conn, [body.assignee_id]))[body.assignee_id]
+                new_assignee = assignee
                 changes["assignee_id"] = body.assignee_id
                 notes.append(f"{actor} assigned the ticket to {display_name(assignee)}")
                 cur = await conn.execute(
@@ -204,6 +210,8 @@ async def update_ticket(
             for note in notes:
                 system_messages.append(await chat.post_system_message(conn, ticket_id, note))
         row = await _ticket_row(conn, ticket_id)
+        if changes:
+            outbox = await notifications.ticket_updated(conn, ctx, before, row, user, new_assignee)
         ticket = (await _decorate(conn, ctx, user, [row]))[0]
     if joined:
         await ctx.broadcast.participant_added(ticket_id, joined)
@@ -211,6 +219,7 @@ async def update_ticket(
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if changes:
         await ctx.broadcast.ticket_update(ticket_id, ticket, "updated")
+    await notifications.publish(ctx, outbox)
     return ticket
 
 

@@ -1,0 +1,167 @@
+"""Email logs (list with filters, one with its timeline) and delivery statistics, for admins."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from ticket_comms.context import AppContext
+from ticket_comms.email.models import EMAIL_STATUSES
+from ticket_comms.errors import BadRequest, NotFound, ValidationFailed
+
+LOG_COLUMNS = """
+    id, event_id, template_name, recipient_email, recipient_id, subject, status, attempts, sent_at,
+    delivered_at, error_message, provider_message_id, message_id, next_attempt_at, created_at, updated_at
+"""
+
+
+def log_out(row: dict[str, Any], *, with_events: bool = False) -> dict[str, Any]:
+    out = {
+        "id": str(row["id"]),
+        "templateName": row["template_name"],
+        "recipientEmail": row["recipient_email"],
+        "recipientId": row["recipient_id"],
+        "subject": row["subject"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "sentAt": row["sent_at"].isoformat() if row["sent_at"] else None,
+        "deliveredAt": row["delivered_at"].isoformat() if row["delivered_at"] else None,
+        "errorMessage": row["error_message"],
+        "providerMessageId": row["provider_message_id"],
+        "messageId": row["message_id"],
+        "eventId": str(row["event_id"]) if row["event_id"] else None,
+        "nextAttemptAt": row["next_attempt_at"].isoformat() if row["status"] == "Pending" else None,
+        "createdAt": row["created_at"].isoformat(),
+        "updatedAt": row["updated_at"].isoformat(),
+    }
+    if with_events:
+        out["events"] = row["events"]
+    return out
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["created_at"].isoformat(), str(row["id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, log_id = orjson.loads(raw)
+        return datetime.fromisoformat(at), UUID(log_id)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
+
+
+def _check_range(start: datetime | None, end: datetime | None) -> None:
+    for value, name in ((start, "from"), (end, "to")):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed(f"`{name}` needs a UTC offset (ISO 8601, e.g. 2026-11-25T00:00:00Z).")
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed("`to` is before `from`.")
+
+
+async def list_logs(
+    ctx: AppContext,
+    *,
+    status: str | None,
+    recipient: str | None,
+    template_name: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    _check_range(start, end)
+    if status is not None and status not in EMAIL_STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(EMAIL_STATUSES)}.", code="bad_status")
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit + 1}
+    if status is not None:
+        where.append("status = %(status)s")
+        params["status"] = status
+    if recipient:
+        where.append("lower(recipient_email) = lower(%(recipient)s)")
+        params["recipient"] = recipient.strip()
+    if template_name:
+        where.append("template_name = %(template)s")
+        params["template"] = template_name
+    if start is not None:
+        where.append("created_at >= %(start)s")
+        params["start"] = start
+    if end is not None:
+        where.append("created_at < %(end)s")
+        params["end"] = end
+    if cursor:
+        params["c_at"], params["c_id"] = _decode_cursor(cursor)
+        where.append("(created_at, id) < (%(c_at)s, %(c_id)s)")
+    sql = f"SELECT {LOG_COLUMNS} FROM email_logs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+    rows = await ctx.db.fetch_all(sql, params)
+    page = rows[:limit]
+    return {
+        "items": [log_out(r) for r in page],
+        "nextCursor": _encode_cursor(page[-1]) if len(rows) > limit else None,
+    }
+
+
+async def get_log(ctx: AppContext, log_id: UUID) -> dict[str, Any]:
+    row = await ctx.db.fetch_one(f"SELECT {LOG_COLUMNS}, events FROM email_logs WHERE id = %s", (log_id,))
+    if row is None:
+        raise NotFound("Email log not found.", code="email_log_not_found")
+    return log_out(row, with_events=True)
+
+
+STATS = """
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE status = 'Pending') AS pending,
+       count(*) FILTER (WHERE status = 'Sent') AS sent,
+       count(*) FILTER (WHERE status = 'Delivered') AS delivered,
+       count(*) FILTER (WHERE status = 'Bounced') AS bounced,
+       count(*) FILTER (WHERE status = 'Failed') AS failed
+FROM email_logs
+WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
+  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
+"""
+
+DAILY = """
+SELECT (date_trunc('day', created_at AT TIME ZONE 'UTC'))::date AS day,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'Pending') AS pending,
+       count(*) FILTER (WHERE status = 'Sent') AS sent,
+       count(*) FILTER (WHERE status = 'Delivered') AS delivered,
+       count(*) FILTER (WHERE status = 'Bounced') AS bounced,
+       count(*) FILTER (WHERE status = 'Failed') AS failed
+FROM email_logs
+WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
+  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
+GROUP BY 1 ORDER BY 1
+"""
+
+COUNTS = ("total", "pending", "sent", "delivered", "bounced", "failed")
+
+
+async def stats(
+    ctx: AppContext, *, start: datetime | None, end: datetime | None, daily: bool
+) -> dict[str, Any]:
+    """Counts by status of the emails created in [from, to); `daily` adds a per-day (UTC) series."""
+    _check_range(start, end)
+    params = {"start": start, "end": end}
+    async with ctx.db.connection() as conn:
+        cur = await conn.execute(STATS, params)
+        row = await cur.fetchone()
+        assert row is not None
+        out: dict[str, Any] = {k: row[k] for k in COUNTS}
+        if daily:
+            cur = await conn.execute(DAILY, params)
+            out["daily"] = [
+                {"date": r["day"].isoformat(), **{k: r[k] for k in COUNTS}} for r in await cur.fetchall()
+            ]
+    return out

@@ -1,0 +1,318 @@
+"""How an email leaves the service: SMTP (pooled aiosmtplib connections) or Amazon SES, one interface.
+
+A transport gets one prepared message (envelope + raw RFC 5322 bytes) and answers with a `SendResult`
+saying whether the relay accepted it, or whether the failure is transient (retry later) or permanent.
+The caller (the worker) owns retries and bookkeeping; a transport never retries a message itself, so
+a message is handed to the relay at most once per attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from ticket_comms.config import Settings
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30.0
+# Relays limit how many messages one session may carry; reconnecting now and then also spreads load.
+MAX_MESSAGES_PER_CONNECTION = 1000
+# An idle connection older than this is closed rather than reused (servers drop idle sessions).
+MAX_IDLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    log_id: str
+    sender: str  # envelope sender (Return-Path): BOUNCE_ADDRESS
+    recipient: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    ok: bool
+    # Only meaningful when not ok: True for a 5xx (never retried), False for 4xx/timeouts/refusals.
+    permanent: bool = False
+    reply: str = ""
+    provider_message_id: str | None = None
+
+
+class Transport(Protocol):
+    async def send(self, email: OutgoingEmail) -> SendResult: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = False  # smtps://: TLS from the first byte
+    start_tls: bool = False  # ?starttls=true: upgrade after EHLO, and refuse to go on without it
+    validate_certs: bool = True
+    pool_size: int = 10
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """`smtp://user:pass@host:port` (`smtps://` for implicit TLS; `?starttls=true`; `?verify=false` for
+    self-signed test relays; `?pool=N` connections)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("smtp", "smtps"):
+        raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {scheme or 'nothing'}://")
+    if not parts.hostname:
+        raise ValueError("SMTP_URL has no host")
+    query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    use_tls = scheme == "smtps"
+    start_tls = query.get("starttls") in ("true", "1", "yes")
+    default_port = 465 if use_tls else (587 if start_tls else 25)
+    return SmtpConfig(
+        host=parts.hostname,
+        port=parts.port or default_port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        start_tls=start_tls,
+        validate_certs=query.get("verify") not in ("false", "0", "no"),
+        pool_size=max(1, min(100, int(query.get("pool", "10")))) if query.get("pool", "10").isdigit() else 10,
+    )
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {message}".strip()
+
+
+class _Connection:
+    __slots__ = ("client", "dsn", "sent", "used_at")
+
+    def __init__(self, client: aiosmtplib.SMTP, dsn: bool):
+        self.client = client
+        self.dsn = dsn
+        self.sent = 0
+        self.used_at = time.monotonic()
+
+
+class SmtpTransport:
+    """A pool of SMTP sessions, each reused for many messages (EHLO/STARTTLS/AUTH paid once)."""
+
+    def __init__(self, config: SmtpConfig, *, timeout: float = SMTP_TIMEOUT_SECONDS):
+        self.config = config
+        self.timeout = timeout
+        self._idle: list[_Connection] = []
+        self._slots = asyncio.Semaphore(config.pool_size)
+        self._closed = False
+
+    async def _connect(self) -> _Connection:
+        c = self.config
+        tls_context = None
+        if (c.use_tls or c.start_tls) and not c.validate_certs:
+            tls_context = ssl.create_default_context()
+            tls_context.check_hostname = False
+            tls_context.verify_mode = ssl.CERT_NONE
+        client = aiosmtplib.SMTP(
+            hostname=c.host,
+            port=c.port,
+            use_tls=c.use_tls,
+            start_tls=c.start_tls if not c.use_tls else False,
+            timeout=self.timeout,
+            validate_certs=c.validate_certs,
+            tls_context=tls_context,
+        )
+        await client.connect()
+        if client.last_ehlo_response is None:
+            # EHLO now (not lazily at the first MAIL) so the offered extensions, DSN among them, are known.
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
+        if c.username is not None:
+            await client.login(c.username, c.password or "")
+        return _Connection(client, client.supports_extension("dsn"))
+
+    async def _acquire(self) -> tuple[_Connection, bool]:
+        """A connection (reused when one is idle and fresh) and whether it was reused."""
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()
+            if now - conn.used_at < MAX_IDLE_SECONDS and conn.client.is_connected:
+                return conn, True
+            await self._discard(conn)
+        return await self._connect(), False
+
+    def _release(self, conn: _Connection) -> None:
+        conn.sent += 1
+        conn.used_at = time.monotonic()
+        if self._closed or conn.sent >= MAX_MESSAGES_PER_CONNECTION:
+            asyncio.get_running_loop().create_task(self._discard(conn, polite=True))
+        else:
+            self._idle.append(conn)
+
+    async def _discard(self, conn: _Connection, polite: bool = False) -> None:
+        with contextlib.suppress(Exception):
+            if polite and conn.client.is_connected:
+                await conn.client.quit()
+        with contextlib.suppress(Exception):
+            conn.client.close()
+
+    async def send(self, email: OutgoingEmail) -> SendResult:
+        async with self._slots:
+            for attempt in (1, 2):
+                try:
+                    conn, reused = await self._acquire()
+                except aiosmtplib.SMTPResponseException as exc:
+                    return self._classify_response(exc)
+                except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                    return SendResult(
+                        False, reply=f"connection failed: {exc.__class__.__name__}: {exc}".strip()
+                    )
+                mail_options: list[str] = []
+                rcpt_options: list[str] = []
+                if conn.dsn:
+                    # RFC 3461: ask for a report on success and failure; ENVID brings the log id back in it.
+                    mail_options = ["RET=HDRS", f"ENVID={email.log_id}"]
+                    rcpt_options = ["NOTIFY=SUCCESS,FAILURE", f"ORCPT=rfc822;{email.recipient}"]
+                try:
+                    _, message = await conn.client.sendmail(
+                        email.sender,
+                        [email.recipient],
+                        email.raw,
+                        mail_options=mail_options,
+                        rcpt_options=rcpt_options,
+                    )
+                except aiosmtplib.SMTPServerDisconnected as exc:
+                    await self._discard(conn)
+                    if reused and attempt == 1:
+                        # A pooled session the server had already closed: nothing was accepted; go again.
+                        continue
+                    return SendResult(False, reply=f"connection lost: {exc}")
+                except aiosmtplib.SMTPRecipientsRefused as exc:
+                    self._release(conn)
+                    refusal = exc.recipients[0] if exc.recipients else None
+                    if refusal is None:
+                        return SendResult(False, reply="recipient refused")
+                    return self._classify_response(refusal)
+                except aiosmtplib.SMTPResponseException as exc:
+                    # The session is still usable after a refused MAIL or DATA (aiosmtplib sends RSET).
+                    if exc.code >= 400 and conn.client.is_connected:
+                        self._release(conn)
+                    else:
+                        await self._discard(conn)
+                    return self._classify_response(exc)
+                except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                    await self._discard(conn)
+                    return SendResult(False, reply=f"{exc.__class__.__name__}: {exc}".strip())
+                self._release(conn)
+                return SendResult(
+                    True, reply=f"250 {message}".strip(), provider_message_id=_queue_id(message)
+                )
+        return SendResult(False, reply="connection lost")  # pragma: no cover - the loop always returns
+
+    @staticmethod
+    def _classify_response(exc: Any) -> SendResult:
+        code = int(getattr(exc, "code", 0) or 0)
+        reply = _reply(code, str(getattr(exc, "message", exc)))
+        return SendResult(False, permanent=500 <= code < 600, reply=reply)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._discard(c, polite=True) for c in idle), return_exceptions=True)
+
+
+def _queue_id(message: str) -> str | None:
+    """The relay's queue id from a reply like `2.0.0 Ok: queued as 4F1C2A1B3`, when it gives one."""
+    lowered = message.lower()
+    marker = "queued as "
+    if marker in lowered:
+        start = lowered.index(marker) + len(marker)
+        token = message[start:].split()[0] if message[start:].split() else ""
+        return token.strip("<>.,;") or None
+    return None
+
+
+# SES error codes that mean "try again later"; everything else the API rejects is permanent.
+SES_TRANSIENT = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "LimitExceededException",
+    "SendingPausedException",
+    "RequestTimeout",
+}
+
+
+class SesTransport:
+    """Amazon SES (API v2 SendEmail with raw content) through boto3, called in a thread."""
+
+    def __init__(self, settings: Settings):
+        import boto3
+
+        # Region, credentials and endpoint come from boto3's own configuration (AWS_REGION, AWS_ENDPOINT_URL...).
+        self._client = boto3.client("sesv2")
+
+    async def send(self, email: OutgoingEmail) -> SendResult:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = await asyncio.to_thread(
+                self._client.send_email,
+                FromEmailAddress=_header_from(email.raw) or email.sender,
+                Destination={"ToAddresses": [email.recipient]},
+                Content={"Raw": {"Data": email.raw}},
+                FeedbackForwardingEmailAddress=email.sender,
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) or 400)
+            reply = f"SES {code}: {error.get('Message', '')}".strip()
+            transient = code in SES_TRANSIENT or status >= 500 or status == 429
+            return SendResult(False, permanent=not transient, reply=reply)
+        except (BotoCoreError, OSError) as exc:
+            return SendResult(False, reply=f"SES unreachable: {exc.__class__.__name__}: {exc}")
+        message_id = response.get("MessageId")
+        return SendResult(True, reply=f"SES accepted {message_id}", provider_message_id=message_id)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+
+def _header_from(raw: bytes) -> str | None:
+    from email.utils import parseaddr
+
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    for line in head.split("\r\n"):
+        if line.lower().startswith("from:"):
+            return parseaddr(line[5:].strip())[1] or None
+    return None
+
+
+def smtp_url(settings: Settings, relay_url: str | None) -> str | None:
+    """SMTP_URL, else the dev mailbox's relay (in this process or written by a `serve` beside us)."""
+    return settings.smtp_url or relay_url
+
+
+def build_transport(settings: Settings, relay_url: str | None = None) -> Transport:
+    if settings.email_provider.lower() == "ses":
+        return SesTransport(settings)
+    url = smtp_url(settings, relay_url)
+    if not url:
+        raise RuntimeError(
+            "No SMTP relay: set SMTP_URL, or run `serve` with SMTP_URL unset for the dev mailbox."
+        )
+    return SmtpTransport(parse_smtp_url(url))

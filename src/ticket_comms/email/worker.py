@@ -1,0 +1,560 @@
+"""The email worker: drains `Pending` email logs, renders and sends them, records every attempt; and runs
+the procrastinate jobs (chat-message digests).
+
+Why it is built this way (docs/architecture.md has the measurements):
+- The email log rows ARE the outbox: written in the event's transaction, claimed here in batches
+  (`FOR UPDATE SKIP LOCKED`, so several workers share the work) and marked with the claiming worker's
+  id. One procrastinate job per email measured about 340 no-op jobs/s on this machine, below the
+  500 emails/s target before any real work; a batch claim costs one statement for up to 100 emails.
+- A claim is owned by a worker that holds a session advisory lock on its id. When the worker dies
+  (even SIGKILL), PostgreSQL drops its session and the lock; any worker then sees the claim as orphaned
+  and takes the email again, with the Message-ID stored at enqueue. So only an email whose SMTP
+  transaction was in flight at the crash can be sent twice, and then as the same message.
+- Results are written by a group commit: an email's result is persisted before its send counts as
+  done, and results that finish while a write is in progress go together in the next write.
+- Transient failures (4xx, timeouts, refused connections) go back to `Pending` with exponential
+  backoff (EMAIL_RETRY_BASE_SECONDS doubling, capped at EMAIL_RETRY_MAX_SECONDS) until
+  EMAIL_MAX_AGE_SECONDS; 5xx replies fail at once. Every attempt lands in the log's `events`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import orjson
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ticket_comms.context import AppContext
+from ticket_comms.database import SEARCH_PATH_OPTION, Database
+from ticket_comms.email import builtin, templates
+from ticket_comms.email.service import (
+    bounce_address,
+    build_message,
+    preferences_url,
+    ticket_url,
+    unsubscribe_url,
+)
+from ticket_comms.email.transports import OutgoingEmail, SendResult, Transport, build_transport
+from ticket_comms.notifications.catalogue import ALWAYS_EMAILED
+
+log = logging.getLogger(__name__)
+
+# Session advisory locks taken by workers: (WORKER_LOCK_CLASS, worker id).
+WORKER_LOCK_CLASS = 726_100_431
+OUTBOX_CHANNEL = "email_outbox"
+CONCURRENCY = 64
+CLAIM_BATCH = 100
+RECOVER_EVERY_SECONDS = 5.0
+IDLE_POLL_SECONDS = 5.0
+RESULT_BATCH = 500
+
+CLAIM = """
+WITH due AS (
+    SELECT id FROM email_logs
+    WHERE status = 'Pending' AND claimed_by IS NULL AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE email_logs l
+SET claimed_by = %(worker)s, attempts = l.attempts + 1, updated_at = now(),
+    events = l.events || jsonb_build_array(jsonb_build_object(
+        'type', 'attempt', 'at', now(), 'detail', jsonb_build_object('attempt', l.attempts + 1)))
+FROM due, events e
+WHERE l.id = due.id AND e.id = l.event_id
+RETURNING l.id, l.template_name, l.recipient_id, l.recipient_email, l.recipient_name, l.message_id,
+          l.attempts, l.created_at, e.type AS event_type, e.ticket_id, e.data
+"""
+
+# Claims held by workers whose session (and so advisory lock) is gone.
+RECOVER = """
+UPDATE email_logs
+SET claimed_by = NULL, updated_at = now(),
+    events = events || jsonb_build_array(jsonb_build_object(
+        'type', 'recovered', 'at', now(), 'detail', jsonb_build_object('worker', claimed_by)))
+WHERE claimed_by IS NOT NULL AND claimed_by <> ALL (
+    SELECT k.objid::bigint FROM pg_locks k
+    WHERE k.locktype = 'advisory' AND k.classid = %(cls)s AND k.objsubid = 2 AND k.granted
+      AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+RETURNING id
+"""
+
+NEXT_DUE = "SELECT min(next_attempt_at) AS at FROM email_logs WHERE status = 'Pending' AND claimed_by IS NULL"
+
+WRITE_RESULTS = """
+UPDATE email_logs l
+SET status = r.status, claimed_by = NULL, updated_at = now(),
+    subject = coalesce(r.subject, l.subject),
+    sent_at = CASE WHEN r.status = 'Sent' THEN r.at ELSE l.sent_at END,
+    error_message = r.error,
+    provider_message_id = coalesce(r.provider_id, l.provider_message_id),
+    next_attempt_at = coalesce(r.next_at, l.next_attempt_at),
+    events = l.events || jsonb_build_array(r.event)
+FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(subjects)s::text[], %(errors)s::text[],
+            %(provider_ids)s::text[], %(next_ats)s::timestamptz[], %(events)s::jsonb[], %(ats)s::timestamptz[])
+     AS r(id, status, subject, error, provider_id, next_at, event, at)
+WHERE l.id = r.id AND l.claimed_by = %(worker)s
+"""
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass(slots=True)
+class Result:
+    log_id: UUID
+    status: str
+    subject: str | None
+    error: str | None
+    provider_id: str | None
+    next_at: datetime | None
+    event: dict[str, Any]
+    at: datetime
+
+
+def retry_delay(settings: Any, attempts: int) -> float:
+    return float(
+        min(settings.email_retry_base_seconds * (2 ** max(0, attempts - 1)), settings.email_retry_max_seconds)
+    )
+
+
+def outcome(
+    settings: Any, row: dict[str, Any], result: SendResult, subject: str | None, now: datetime
+) -> Result:
+    """What one attempt's result means for the log row."""
+    if result.ok:
+        return Result(
+            row["id"],
+            "Sent",
+            subject,
+            None,
+            result.provider_message_id,
+            None,
+            {"type": "sent", "at": now.isoformat(), "detail": {"reply": result.reply}},
+            now,
+        )
+    if result.permanent:
+        return Result(
+            row["id"],
+            "Failed",
+            subject,
+            result.reply,
+            None,
+            None,
+            {"type": "failed", "at": now.isoformat(), "detail": {"reply": result.reply}},
+            now,
+        )
+    delay = retry_delay(settings, row["attempts"])
+    retry_at = now + timedelta(seconds=delay)
+    if retry_at - row["created_at"] > timedelta(seconds=settings.email_max_age_seconds):
+        error = f"Gave up after {row['attempts']} attempts: {result.reply}"
+        return Result(
+            row["id"],
+            "Failed",
+            subject,
+            error,
+            None,
+            None,
+            {"type": "failed", "at": now.isoformat(), "detail": {"reply": result.reply, "gaveUp": True}},
+            now,
+        )
+    return Result(
+        row["id"],
+        "Pending",
+        subject,
+        result.reply,
+        None,
+        retry_at,
+        {
+            "type": "deferred",
+            "at": now.isoformat(),
+            "detail": {"reply": result.reply, "retryAt": retry_at.isoformat()},
+        },
+        now,
+    )
+
+
+class ResultWriter:
+    """Group commit: results that arrive while a write is running go together in the next one."""
+
+    def __init__(self, db: Database, worker_id: int):
+        self.db = db
+        self.worker_id = worker_id
+        self._pending: list[tuple[Result, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def put(self, result: Result) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((result, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:RESULT_BATCH], self._pending[RESULT_BATCH:]
+            results = [r for r, _ in batch]
+            params = {
+                "ids": [r.log_id for r in results],
+                "statuses": [r.status for r in results],
+                "subjects": [r.subject for r in results],
+                "errors": [r.error for r in results],
+                "provider_ids": [r.provider_id for r in results],
+                "next_ats": [r.next_at for r in results],
+                "events": [Jsonb(r.event, dumps=_dumps) for r in results],
+                "ats": [r.at for r in results],
+                "worker": self.worker_id,
+            }
+            while True:
+                try:
+                    async with self.db.connection() as conn:
+                        await conn.execute(WRITE_RESULTS, params)
+                    break
+                except (psycopg.OperationalError, psycopg_pool_timeout()) as exc:
+                    # The rows stay claimed by us, so nobody else sends them while we wait for the database.
+                    log.warning(
+                        "could not record email results; retrying", extra={"fields": {"error": str(exc)}}
+                    )
+                    await asyncio.sleep(1)
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
+def psycopg_pool_timeout() -> type[Exception]:
+    from psycopg_pool import PoolTimeout
+
+    return PoolTimeout
+
+
+class EmailSender:
+    """Claims due email logs and sends them, `CONCURRENCY` at a time."""
+
+    def __init__(self, ctx: AppContext, transport: Transport, *, concurrency: int = CONCURRENCY):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.transport = transport
+        self.concurrency = concurrency
+        self.worker_id = random.randint(1, 2**31 - 1)
+        self.writer = ResultWriter(ctx.db, self.worker_id)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._lock_conn: psycopg.AsyncConnection[Any] | None = None
+        self.sent = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._lock_conn = await psycopg.AsyncConnection.connect(
+            self.ctx.db.url, autocommit=True, options=SEARCH_PATH_OPTION
+        )
+        listener: asyncio.Task[None] | None = None
+        try:
+            await self._lock_conn.execute(
+                "SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCK_CLASS, self.worker_id)
+            )
+            await self._lock_conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            listener = asyncio.create_task(self._listen(self._lock_conn))
+            log.info("email worker started", extra={"fields": {"worker": self.worker_id}})
+            await self._loop(listener)
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=30)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._lock_conn.close()
+
+    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async for _ in conn.notifies():
+            self._wake.set()
+
+    async def _loop(self, listener: asyncio.Task[None]) -> None:
+        last_recover = 0.0
+        while not self._stopping.is_set():
+            if listener.done():
+                # The lock session is gone: our claims may be taken by others now, so stop claiming.
+                raise RuntimeError("the email worker lost its database session") from listener.exception()
+            now = time.monotonic()
+            if now - last_recover > RECOVER_EVERY_SECONDS:
+                last_recover = now
+                await self._recover()
+            free = self.concurrency - len(self._inflight)
+            full = False
+            if free > 0:
+                self._wake.clear()
+                rows = await self._claim(min(free, CLAIM_BATCH))
+                if rows:
+                    await self._start(rows)
+                full = len(rows) == min(free, CLAIM_BATCH)
+            if full or free <= 0:
+                # More work is waiting: claim again as soon as a quarter of the slots are free.
+                while len(self._inflight) > self.concurrency * 3 // 4 and not self._stopping.is_set():
+                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            timeout = await self._idle_timeout()
+            waiters = [asyncio.ensure_future(self._wake.wait()), listener]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            waiters[0].cancel()
+
+    async def _idle_timeout(self) -> float:
+        row = await self.ctx.db.fetch_one(NEXT_DUE)
+        if row is None or row["at"] is None:
+            return IDLE_POLL_SECONDS
+        wait = (row["at"] - datetime.now(UTC)).total_seconds()
+        return max(0.01, min(IDLE_POLL_SECONDS, wait))
+
+    async def _recover(self) -> None:
+        rows = await self.ctx.db.fetch_all(RECOVER, {"cls": WORKER_LOCK_CLASS})
+        if rows:
+            log.warning(
+                "took back emails claimed by a worker that stopped", extra={"fields": {"count": len(rows)}}
+            )
+
+    async def _claim(self, limit: int) -> list[dict[str, Any]]:
+        return await self.ctx.db.fetch_all(CLAIM, {"limit": limit, "worker": self.worker_id})
+
+    async def _start(self, rows: list[dict[str, Any]]) -> None:
+        names = sorted({r["template_name"] for r in rows} | {templates.LAYOUT})
+        loaded = await self.ctx.db.fetch_all("SELECT * FROM email_templates WHERE name = ANY(%s)", (names,))
+        by_name = {r["name"]: templates.Template.from_row(r) for r in loaded}
+        for row in rows:
+            task = asyncio.create_task(self._send_one(row, by_name))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    def context_for(self, row: dict[str, Any]) -> dict[str, Any]:
+        settings = self.settings
+        data = dict(row["data"] or {})
+        links: dict[str, Any] = {"preferences": preferences_url(settings)}
+        if row["ticket_id"] is not None:
+            links["ticket"] = ticket_url(settings, row["ticket_id"])
+        if row["event_type"] not in ALWAYS_EMAILED and row["recipient_id"]:
+            links["unsubscribe"] = unsubscribe_url(settings, row["recipient_id"], row["event_type"])
+        given_links: dict[str, Any] = data["links"] if isinstance(data.get("links"), dict) else {}
+        data["links"] = {**given_links, **links}
+        data["recipient"] = {
+            "name": row["recipient_name"] or row["recipient_email"],
+            "email": row["recipient_email"],
+        }
+        data.setdefault("app", {"name": settings.app_name, "url": settings.base_url})
+        return data
+
+    async def _send_one(self, row: dict[str, Any], by_name: dict[str, templates.Template]) -> None:
+        subject: str | None = None
+        try:
+            template = by_name.get(row["template_name"])
+            if template is None:
+                raise templates.TemplateRenderFailed(
+                    f"There is no email template named {row['template_name']!r}."
+                )
+            if not template.is_active:
+                raise templates.TemplateRenderFailed(f"The {template.name} template is switched off.")
+            context = self.context_for(row)
+            rendered = await templates.render_template(
+                self.ctx, template, by_name.get(templates.LAYOUT), context
+            )
+            subject = rendered.subject
+            raw = build_message(
+                self.settings,
+                message_id=row["message_id"],
+                to_email=row["recipient_email"],
+                to_name=row["recipient_name"],
+                subject=rendered.subject,
+                html=rendered.html,
+                text=rendered.text,
+                unsubscribe=context["links"].get("unsubscribe"),
+                log_id=str(row["id"]),
+            )
+        except Exception as exc:
+            reason = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
+            if not isinstance(
+                exc, templates.TemplateRenderFailed | templates.MissingVariables | templates.NotFound
+            ):
+                log.exception("could not compose an email", extra={"fields": {"emailLogId": str(row["id"])}})
+            now = datetime.now(UTC)
+            await self.writer.put(
+                Result(
+                    row["id"],
+                    "Failed",
+                    subject,
+                    f"Could not compose the email: {reason}",
+                    None,
+                    None,
+                    {"type": "failed", "at": now.isoformat(), "detail": {"reason": reason}},
+                    now,
+                )
+            )
+            return
+        result = await self.transport.send(
+            OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
+        )
+        await self.writer.put(outcome(self.settings, row, result, subject, datetime.now(UTC)))
+        if result.ok:
+            self.sent += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Running it: in-process (serve with WORKER=inline) or alone (`ticket-comms worker`)
+
+
+class Worker:
+    """The email sender plus the procrastinate worker for digests, supervised: restarted if one fails."""
+
+    def __init__(self, ctx: AppContext, transport: Transport):
+        self.ctx = ctx
+        self.transport = transport
+        self.sender: EmailSender | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="email-worker")
+
+    async def _supervise(self) -> None:
+        jobs = getattr(self.ctx, "jobs", None)
+        while not self._stopping:
+            self.sender = EmailSender(self.ctx, self.transport)
+            side: list[asyncio.Task[Any]] = []
+            try:
+                if jobs is not None:
+                    side.append(asyncio.create_task(self._run_jobs(jobs)))
+                await self.sender.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("email worker failed; restarting in 2 s")
+                await asyncio.sleep(2)
+            finally:
+                for task in side:
+                    task.cancel()
+                await asyncio.gather(*side, return_exceptions=True)
+
+    async def _run_jobs(self, jobs: Any) -> None:
+        delay = self.ctx.settings.message_email_delay_seconds
+        async with jobs.open_async():
+            await _retry_stalled(jobs)
+            await jobs.run_worker_async(
+                queues=["notifications"],
+                concurrency=4,
+                install_signal_handlers=False,
+                wait=True,
+                fetch_job_polling_interval=max(0.2, min(2.0, delay / 4)),
+                delete_jobs="successful",
+                additional_context={"ctx": self.ctx},
+                update_heartbeat_interval=5,
+                stalled_worker_timeout=15,
+            )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self.sender is not None:
+            self.sender.stop()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=35)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.transport.close()
+
+
+async def _retry_stalled(jobs: Any) -> None:
+    """Jobs left `doing` by a worker that died are run again (digest jobs are idempotent)."""
+    try:
+        for job in await jobs.job_manager.get_stalled_jobs(seconds_since_heartbeat=20):
+            await jobs.job_manager.retry_job(job)
+    except Exception:
+        log.warning("could not retry stalled jobs", exc_info=True)
+
+
+def relay_for(ctx: AppContext) -> str | None:
+    mailbox = getattr(ctx, "dev_mailbox", None)
+    if ctx.settings.smtp_url:
+        return ctx.settings.smtp_url
+    if mailbox is not None:
+        return mailbox.url
+    from ticket_comms.email.mailbox import relay_url
+
+    return relay_url(ctx.settings)
+
+
+async def start_inline(ctx: AppContext) -> Worker | None:
+    """The worker inside `serve` (WORKER=inline)."""
+    if ctx.settings.worker != "inline":
+        return None
+    worker = Worker(ctx, build_transport(ctx.settings, relay_for(ctx)))
+    worker.start()
+    return worker
+
+
+async def _standalone(settings: Any) -> int:
+    import socketio
+
+    from ticket_comms.attachments.storage import build_storage
+    from ticket_comms.auth.service import Users
+    from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.database import resolve_database_url
+    from ticket_comms.email.tasks import build_jobs
+    from ticket_comms.realtime.broadcast import Broadcaster
+
+    url = await asyncio.to_thread(resolve_database_url, settings)
+    db = Database(url, max_size=max(4, min(settings.database_pool_size, 10)))
+    await db.open()
+    # In-app notifications raised here (digests) reach sockets through Redis when serve uses it.
+    manager = socketio.AsyncRedisManager(settings.redis_url, write_only=True) if settings.redis_url else None
+    sio = socketio.AsyncServer(client_manager=manager) if manager else socketio.AsyncServer()
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        verifier=TokenVerifier(settings),
+        users=Users(db),
+        broadcast=Broadcaster(sio),
+        storage=build_storage(settings),
+    )
+    ctx.jobs = build_jobs(url)  # type: ignore[attr-defined]
+    relay = relay_for(ctx)
+    if settings.email_provider.lower() != "ses" and not relay:
+        log.error("no SMTP relay: set SMTP_URL (or start `serve` with SMTP_URL unset for the dev mailbox)")
+        await db.close()
+        return 2
+    worker = Worker(ctx, build_transport(settings, relay))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    worker.start()
+    log.info("ticket-comms worker running")
+    await stop.wait()
+    await worker.stop()
+    await db.close()
+    return 0
+
+
+def run(settings: Any) -> int:
+    """`ticket-comms worker`."""
+    try:
+        import uvloop
+
+        return uvloop.run(_standalone(settings))
+    except ImportError:
+        return asyncio.run(_standalone(settings))
+
+
+__all__ = ["EmailSender", "Worker", "builtin", "run", "start_inline"]

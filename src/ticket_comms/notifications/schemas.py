@@ -1,0 +1,30 @@
+"""Request bodies of the notification endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from ticket_comms.chat.schemas import CamelModel
+
+
+class RaiseEvent(CamelModel):
+    type: str = Field(min_length=1, max_length=100)
+    ticket_id: UUID | None = Field(default=None, alias="ticketId")
+    actor_id: str | None = Field(default=None, alias="actorId", min_length=1, max_length=200)
+    recipient_ids: list[str] | None = Field(default=None, alias="recipientIds", max_length=1000)
+    data: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, alias="idempotencyKey", min_length=1, max_length=200)
+
+
+class Preferences(CamelModel):
+    email_enabled: bool | None = Field(default=None, alias="emailEnabled", strict=True)
+    push_enabled: bool | None = Field(default=None, alias="pushEnabled", strict=True)
+    chat_enabled: bool | None = Field(default=None, alias="chatEnabled", strict=True)
+    email_events: list[str] | None = Field(default=None, alias="emailEvents", max_length=100)
+
+
+class MarkNotificationsRead(CamelModel):
+    ids: list[UUID] | None = Field(default=None, max_length=1000)
