@@ -10,8 +10,11 @@ from pathlib import Path
 
 def main() -> int:
     wanted = set(sys.argv[1:])
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-                   if not m.name.startswith("_") and m.name != "common")
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if not m.name.startswith("_") and m.name != "common"
+    )
     for name in names:
         if wanted and name not in wanted:
             continue

@@ -62,7 +62,9 @@ def seed(url: str) -> None:
             "FROM generate_series(0, %s) i",
             (USERS, PER_TICKET, TICKETS - 1),
         )
-        conn.execute("CREATE TEMP TABLE n AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS i FROM tickets")
+        conn.execute(
+            "CREATE TEMP TABLE n AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS i FROM tickets"
+        )
         conn.execute(
             "INSERT INTO ticket_participants (ticket_id, user_id, last_read_seq) "
             "SELECT n.id, 'u' || ((n.i * 4 + k) %% %s), 90 FROM n, generate_series(0, 3) k ON CONFLICT DO NOTHING",
@@ -112,8 +114,12 @@ def reads(base: str, url: str) -> dict[str, Any]:
             "WHERE p.user_id <> %s GROUP BY t.id",
             (SEARCHER,),
         ).fetchall()
-        searcher_tickets = [r[0] for r in conn.execute(
-            "SELECT ticket_id FROM ticket_participants WHERE user_id = %s", (SEARCHER,)).fetchall()]
+        searcher_tickets = [
+            r[0]
+            for r in conn.execute(
+                "SELECT ticket_id FROM ticket_participants WHERE user_id = %s", (SEARCHER,)
+            ).fetchall()
+        ]
     tokens: dict[str, str] = {}
 
     def auth(user_id: str) -> dict[str, str]:
@@ -129,8 +135,14 @@ def reads(base: str, url: str) -> dict[str, Any]:
         history = []
         for _ in range(1000):
             tid, uid = rng.choice(tickets)
-            history.append(timed_get(client, f"/api/v1/tickets/{tid}/messages", auth(uid),
-                                     {"limit": 50, "beforeSeq": rng.randint(51, PER_TICKET + 1)}))
+            history.append(
+                timed_get(
+                    client,
+                    f"/api/v1/tickets/{tid}/messages",
+                    auth(uid),
+                    {"limit": 50, "beforeSeq": rng.randint(51, PER_TICKET + 1)},
+                )
+            )
         result["history_page_50"] = percentiles(history)
 
         for term in ("boiler", "quokka", "pipe lea"):
@@ -138,23 +150,46 @@ def reads(base: str, url: str) -> dict[str, Any]:
             per_ticket, naive_ticket = [], []
             for _ in range(300):
                 tid, uid = rng.choice(tickets)
-                per_ticket.append(timed_get(client, f"/api/v1/tickets/{tid}/messages/search", auth(uid),
-                                            {"q": term, "limit": 20}))
-                naive_ticket.append(timed_sql(
-                    conn, "SELECT id, content FROM messages WHERE ticket_id = %s AND content ILIKE %s "
-                    "ORDER BY seq DESC LIMIT 20", (tid, like)))
+                per_ticket.append(
+                    timed_get(
+                        client, f"/api/v1/tickets/{tid}/messages/search", auth(uid), {"q": term, "limit": 20}
+                    )
+                )
+                naive_ticket.append(
+                    timed_sql(
+                        conn,
+                        "SELECT id, content FROM messages WHERE ticket_id = %s AND content ILIKE %s "
+                        "ORDER BY seq DESC LIMIT 20",
+                        (tid, like),
+                    )
+                )
             cross, naive_cross = [], []
             for _ in range(200):
-                cross.append(timed_get(client, "/api/v1/search/messages", auth(SEARCHER), {"q": term, "limit": 20}))
-                naive_cross.append(timed_sql(
-                    conn, "SELECT id, content FROM messages WHERE ticket_id = ANY(%s) AND content ILIKE %s "
-                    "ORDER BY created_at DESC LIMIT 20", (searcher_tickets, like)))
-            everything = [timed_sql(conn, "SELECT id FROM messages WHERE content ILIKE %s LIMIT 20 OFFSET 0",
-                                    ("%" + term.split()[0] + "zz%",)) for _ in range(3)]
+                cross.append(
+                    timed_get(client, "/api/v1/search/messages", auth(SEARCHER), {"q": term, "limit": 20})
+                )
+                naive_cross.append(
+                    timed_sql(
+                        conn,
+                        "SELECT id, content FROM messages WHERE ticket_id = ANY(%s) AND content ILIKE %s "
+                        "ORDER BY created_at DESC LIMIT 20",
+                        (searcher_tickets, like),
+                    )
+                )
+            everything = [
+                timed_sql(
+                    conn,
+                    "SELECT id FROM messages WHERE content ILIKE %s LIMIT 20 OFFSET 0",
+                    ("%" + term.split()[0] + "zz%",),
+                )
+                for _ in range(3)
+            ]
             pt, nt, cr, nc = (percentiles(x) for x in (per_ticket, naive_ticket, cross, naive_cross))
             result[f"search[{term}]"] = {
-                "per_ticket_http": pt, "per_ticket_naive_ilike_sql": nt,
-                "cross_ticket_50_http": cr, "cross_ticket_naive_ilike_sql": nc,
+                "per_ticket_http": pt,
+                "per_ticket_naive_ilike_sql": nt,
+                "cross_ticket_50_http": cr,
+                "cross_ticket_naive_ilike_sql": nc,
                 "naive_ilike_all_messages_no_match_sql_p50": percentiles(everything)["p50"],
                 "ratio_per_ticket_p95_http_over_naive_sql": round(pt["p95"] / nt["p95"], 2),
                 "ratio_cross_p95_http_over_naive_sql": round(cr["p95"] / nc["p95"], 2),
@@ -171,12 +206,16 @@ def _load(base: str, rate: int, seconds: float, senders: list[tuple[str, str, st
         errors = 0
         connector = aiohttp.TCPConnector(limit=256)
         async with aiohttp.ClientSession(base, connector=connector) as session:
+
             async def one(i: int) -> None:
                 nonlocal errors
                 tid, _, tok = senders[i % len(senders)]
                 started = time.perf_counter()
-                async with session.post(f"/api/v1/tickets/{tid}/messages", json={"content": f"load message {i}"},
-                                        headers={"Authorization": f"Bearer {tok}"}) as r:
+                async with session.post(
+                    f"/api/v1/tickets/{tid}/messages",
+                    json={"content": f"load message {i}"},
+                    headers={"Authorization": f"Bearer {tok}"},
+                ) as r:
                     await r.read()
                     if r.status != 201:
                         errors += 1
@@ -192,8 +231,15 @@ def _load(base: str, rate: int, seconds: float, senders: list[tuple[str, str, st
                 tasks.append(asyncio.create_task(one(i)))
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - started
-        out.put({"rate": rate, "sent": total, "errors": errors, "achieved_per_s": round(total / elapsed, 1),
-                 **percentiles(latencies)})
+        out.put(
+            {
+                "rate": rate,
+                "sent": total,
+                "errors": errors,
+                "achieved_per_s": round(total / elapsed, 1),
+                **percentiles(latencies),
+            }
+        )
 
     uvloop.run(run())
 
@@ -201,7 +247,8 @@ def _load(base: str, rate: int, seconds: float, senders: list[tuple[str, str, st
 def writes(base: str, url: str) -> list[dict[str, Any]]:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT p.ticket_id, p.user_id FROM ticket_participants p WHERE p.user_id <> %s LIMIT 4000", (SEARCHER,)
+            "SELECT p.ticket_id, p.user_id FROM ticket_participants p WHERE p.user_id <> %s LIMIT 4000",
+            (SEARCHER,),
         ).fetchall()
     senders = [(str(t), u, token(u)) for t, u in rows]
     random.Random(3).shuffle(senders)
@@ -220,8 +267,13 @@ def main() -> None:
     url = database("bench_chat")
     seed(url)
     with serve(url) as (base, _):
-        result = {"scenario": "chat_http", "messages": TICKETS * PER_TICKET, "tickets": TICKETS,
-                  **reads(base, url), "post_message_open_loop": writes(base, url)}
+        result = {
+            "scenario": "chat_http",
+            "messages": TICKETS * PER_TICKET,
+            "tickets": TICKETS,
+            **reads(base, url),
+            "post_message_open_loop": writes(base, url),
+        }
     print(json.dumps(result, indent=2))
 
 

@@ -44,15 +44,27 @@ def database(name: str) -> str:
 
 
 def token(user_id: str, role: str | None = None) -> str:
-    return mint(Settings(_env_file=None, jwt_secret=JWT_SECRET), user_id, role=role,  # type: ignore[call-arg]
-                name=user_id, ttl_seconds=6 * 3600)
+    return mint(
+        Settings(_env_file=None, jwt_secret=JWT_SECRET),
+        user_id,
+        role=role,  # type: ignore[call-arg]
+        name=user_id,
+        ttl_seconds=6 * 3600,
+    )
 
 
 @contextmanager
 def serve(database_url: str, **env: str) -> Any:
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "PORT": str(port),
-                   "WORKER": "off", "LOG_LEVEL": "WARNING", **env}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": JWT_SECRET,
+        "PORT": str(port),
+        "WORKER": "off",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
     proc = subprocess.Popen([str(Path(sys.executable).parent / "ticket-comms"), "serve"], env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

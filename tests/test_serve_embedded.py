@@ -16,8 +16,16 @@ BIN = Path(sys.executable).parent / "ticket-comms"
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"DATA_DIR": str(data_dir), "PORT": str(port), "JWT_SECRET": "embedded-test-" + "s" * 40,
-                "WORKER": "off", "LOG_LEVEL": "WARNING", "SMTP_URL": "smtp://127.0.0.1:1"})
+    env.update(
+        {
+            "DATA_DIR": str(data_dir),
+            "PORT": str(port),
+            "JWT_SECRET": "embedded-test-" + "s" * 40,
+            "WORKER": "off",
+            "LOG_LEVEL": "WARNING",
+            "SMTP_URL": "smtp://127.0.0.1:1",
+        }
+    )
     return subprocess.Popen([str(BIN), "serve"], env=env, cwd=data_dir.parent)
 
 
@@ -34,8 +42,13 @@ def _wait_ready(port: int, proc: subprocess.Popen) -> None:
 
 
 def _token(user: str) -> str:
-    out = subprocess.run([str(BIN), "token", user], capture_output=True, text=True, check=True,
-                         env={**os.environ, "JWT_SECRET": "embedded-test-" + "s" * 40})
+    out = subprocess.run(
+        [str(BIN), "token", user],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "JWT_SECRET": "embedded-test-" + "s" * 40},
+    )
     return out.stdout.strip()
 
 
@@ -49,7 +62,9 @@ def test_two_serve_processes_share_one_embedded_database(tmp_path):
         b = _start(data_dir, port_b)
         _wait_ready(port_b, b)
         headers = {"Authorization": f"Bearer {_token('alice')}"}
-        r = httpx.post(f"http://127.0.0.1:{port_a}/api/v1/tickets", json={"title": "embedded"}, headers=headers)
+        r = httpx.post(
+            f"http://127.0.0.1:{port_a}/api/v1/tickets", json={"title": "embedded"}, headers=headers
+        )
         assert r.status_code == 201, r.text
         tid = r.json()["id"]
         r = httpx.get(f"http://127.0.0.1:{port_b}/api/v1/tickets/{tid}", headers=headers)
@@ -57,8 +72,11 @@ def test_two_serve_processes_share_one_embedded_database(tmp_path):
         # Stopping one process leaves the database up for the other.
         a.send_signal(signal.SIGTERM)
         a.wait(30)
-        r = httpx.post(f"http://127.0.0.1:{port_b}/api/v1/tickets/{tid}/messages", json={"content": "still here"},
-                       headers=headers)
+        r = httpx.post(
+            f"http://127.0.0.1:{port_b}/api/v1/tickets/{tid}/messages",
+            json={"content": "still here"},
+            headers=headers,
+        )
         assert r.status_code == 201, r.text
         b.send_signal(signal.SIGTERM)
         b.wait(30)
