@@ -8,29 +8,17 @@ other process, in order with the emits.
 
 from __future__ import annotations
 
-import gc
+import asyncio
 import logging
 from typing import Any
 from uuid import UUID
 
 import socketio
 
+from ticket_comms.realtime import heap
 from ticket_comms.realtime.manager import LocalManager, RedisManager
 
 log = logging.getLogger(__name__)
-
-# Thousands of sockets make a heap of long-lived objects that every full garbage collection walks:
-# measured with 2,000 sockets, full collections paused the event loop for 150-330 ms, which is
-# every message's latency at that moment. So: the objects that exist once the app has started
-# (modules, app, pool) are frozen out of collection, and collections run less often (young
-# cycles are still collected; a full collection still runs, only rarer).
-GC_THRESHOLDS = (10_000, 20, 100)
-
-
-def tune_garbage_collector() -> None:
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def ticket_room(ticket_id: UUID | str) -> str:
@@ -46,16 +34,21 @@ class Broadcaster:
         self.sio = sio
         self.redis_url = redis_url
         self.manager: LocalManager | RedisManager = sio.manager
+        self._collector: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start the manager now rather than at the first connection, so that a process listens on
-        the Redis channel (and can fail loudly) from the moment it serves."""
-        tune_garbage_collector()
+        """Settle the garbage collector for long-lived sockets (realtime/heap.py), and start the
+        manager now rather than at the first connection, so that a process listens on the Redis
+        channel (and can fail loudly) from the moment it serves."""
+        heap.settle()
+        self._collector = asyncio.create_task(heap.full_collections(), name="full-garbage-collections")
         if not self.sio.manager_initialized:
             self.sio.manager_initialized = True
             self.sio.manager.initialize()
 
     async def stop(self) -> None:
+        if self._collector is not None:
+            self._collector.cancel()
         if isinstance(self.manager, RedisManager):
             await self.manager.close()
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import engineio
 import socketio
 from pydantic import BaseModel, Field, ValidationError
 
@@ -38,7 +39,28 @@ SYNC_MAX = 500
 _ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar("ack_requested", default=True)
 
 
+class EngineServer(engineio.AsyncServer):
+    """Engine.IO's ASGI request translation defines a class for every request (the body reader in
+    its environ), and the environ lives as long as the connection. A WebSocket has no body, so the
+    reader is dropped at once: about 2 KB less per connected socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        translate = self._async["translate_request"]  # type: ignore[has-type]
+
+        async def translate_request(scope: dict[str, Any], receive: Any, send: Any) -> dict[str, Any]:
+            environ = await translate(scope, receive, send)
+            if environ and scope.get("type") == "websocket":
+                environ["wsgi.input"] = None
+            return environ
+
+        self._async = {**self._async, "translate_request": translate_request}  # type: ignore[has-type]
+
+
 class Server(socketio.AsyncServer):
+    def _engineio_server_class(self):  # type: ignore[no-untyped-def]
+        return EngineServer
+
     async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):  # type: ignore[no-untyped-def]
         _ack_requested.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
