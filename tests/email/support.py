@@ -2,7 +2,7 @@
 (`451` then `250`, `550`, slow replies), offering DSN like a real relay, and an app instance whose
 in-process worker sends to it with short retry and digest delays.
 
-Import the fixtures into a test module: `from tests.email.support import mail, mail_app, sink  # noqa: F401`.
+The fixtures reach tests through the conftest.py of tests/email and tests/notifications.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ class Sink:
     def to(self, address: str) -> list[Caught]:
         return [m for m in self.messages if address.lower() in [r.lower() for r in m.rcpt_tos]]
 
-    async def wait_for(self, count: int, timeout: float = 15, predicate: Callable[[Caught], bool] | None = None
-                       ) -> list[Caught]:
+    async def wait_for(
+        self, count: int, timeout: float = 15, predicate: Callable[[Caught], bool] | None = None
+    ) -> list[Caught]:
         deadline = time.monotonic() + timeout
         while True:
             found = [m for m in self.messages if predicate is None or predicate(m)]
@@ -112,7 +113,9 @@ class Sink:
                 return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"expected {count} emails, got {len(found)}: {[m.rcpt_tos for m in found]}")
+                raise AssertionError(
+                    f"expected {count} emails, got {len(found)}: {[m.rcpt_tos for m in found]}"
+                )
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
@@ -124,8 +127,9 @@ class _Handler:
     def __init__(self, sink: Sink):
         self.sink = sink
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
         session.host_name = hostname
         if self.sink.dsn:
             responses.insert(-1, "250-DSN")
@@ -143,9 +147,16 @@ class _Handler:
                 self.sink._changed.set()
                 return reply
         raw = envelope.original_content or b""
-        self.sink.messages.append(Caught(str(envelope.mail_from), list(envelope.rcpt_tos),
-                                         list(envelope.mail_options), list(envelope.rcpt_options), raw,
-                                         time.monotonic()))
+        self.sink.messages.append(
+            Caught(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                list(envelope.mail_options),
+                list(envelope.rcpt_options),
+                raw,
+                time.monotonic(),
+            )
+        )
         self.sink._changed.set()
         return f"250 2.0.0 Ok: queued as Q{len(self.sink.messages):06d}"
 
@@ -169,9 +180,12 @@ async def sink() -> AsyncIterator[Sink]:
 
 
 @pytest.fixture(scope="module")
-async def mail_app(database_url: str, tmp_path_factory: pytest.TempPathFactory, sink: Sink
-                   ) -> AsyncIterator[RunningApp]:
-    settings = make_settings(database_url, tmp_path_factory.mktemp("mail"), smtp_url=sink.url, **MAIL_SETTINGS)
+async def mail_app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, sink: Sink
+) -> AsyncIterator[RunningApp]:
+    settings = make_settings(
+        database_url, tmp_path_factory.mktemp("mail"), smtp_url=sink.url, **MAIL_SETTINGS
+    )
     running = await start_app(settings)
     yield running
     await running.stop()
@@ -202,8 +216,9 @@ class Mail:
         """Register users (name = title-cased id, email = id@example.com)."""
         service = self.service
         for user_id in user_ids:
-            r = await service.put(f"/api/v1/users/{user_id}",
-                                  json={"email": f"{user_id}@example.com", "name": user_id.title()})
+            r = await service.put(
+                f"/api/v1/users/{user_id}", json={"email": f"{user_id}@example.com", "name": user_id.title()}
+            )
             assert r.status_code in (200, 201), r.text
 
     async def log(self, log_id: str) -> dict[str, Any]:

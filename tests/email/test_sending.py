@@ -8,11 +8,13 @@ import re
 
 import pytest
 
-from tests.email.support import Mail, mail, mail_app, sink  # noqa: F401
+from tests.email.support import Mail
 from ticket_comms.notifications import service as notifications
 
 EXTERNAL_EVENTS = {
-    "QuoteCreated": {"quote": {"number": "Q-1042", "total": 1250.5, "currency": "AED", "url": "https://x.test/q"}},
+    "QuoteCreated": {
+        "quote": {"number": "Q-1042", "total": 1250.5, "currency": "AED", "url": "https://x.test/q"}
+    },
     "QuoteApproved": {"quote": {"number": "Q-1042", "total": 1250.5}},
     "QuoteDeclined": {"quote": {"number": "Q-1042", "total": 1250.5}},
     "InvoiceGenerated": {"invoice": {"number": "INV-77", "total": 3400, "dueDate": "2026-12-15"}},
@@ -36,8 +38,9 @@ def check_email(caught, *, to: str, log: dict, unsubscribe: bool = True) -> None
     assert f"ENVID={log['id']}".upper() in caught.mail_options
     assert "NOTIFY=SUCCESS,FAILURE" in caught.rcpt_options
     if unsubscribe:
-        assert re.fullmatch(r"<http://127\.0\.0\.1:\d+/api/v1/email/unsubscribe\?token=[^>]+>",
-                            message["List-Unsubscribe"])
+        assert re.fullmatch(
+            r"<http://127\.0\.0\.1:\d+/api/v1/email/unsubscribe\?token=[^>]+>", message["List-Unsubscribe"]
+        )
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     else:
         assert message["List-Unsubscribe"] is None
@@ -46,12 +49,20 @@ def check_email(caught, *, to: str, log: dict, unsubscribe: bool = True) -> None
 async def test_every_external_event_type_is_emailed(mail: Mail):
     await mail.users("carol")
     for event_type, data in EXTERNAL_EVENTS.items():
-        r = await mail.service.post("/api/v1/events", json={"type": event_type, "recipientIds": ["carol"], "data": data})
+        r = await mail.service.post(
+            "/api/v1/events", json={"type": event_type, "recipientIds": ["carol"], "data": data}
+        )
         assert r.status_code == 202, r.text
         body = r.json()
         email_delivery = [d for d in body["deliveries"] if d["channel"] == "email"]
-        assert email_delivery == [{"recipientId": "carol", "channel": "email", "status": "Pending",
-                                   "emailLogId": email_delivery[0]["emailLogId"]}]
+        assert email_delivery == [
+            {
+                "recipientId": "carol",
+                "channel": "email",
+                "status": "Pending",
+                "emailLogId": email_delivery[0]["emailLogId"],
+            }
+        ]
         log = await mail.wait_status(email_delivery[0]["emailLogId"], "Sent")
         caught = mail.sink.to("carol@example.com")[-1]
         check_email(caught, to="carol@example.com", log=log, unsubscribe=event_type != "OTPRequested")
@@ -60,7 +71,7 @@ async def test_every_external_event_type_is_emailed(mail: Mail):
         assert log["providerMessageId"].startswith("Q")
     otp = mail.sink.to("carol@example.com")[-1]
     assert "482913" in otp.header("Subject") and "482913" in otp.part("text/plain")
-    invoice = [m for m in mail.sink.messages if "INV-77" in m.header("Subject")][0]
+    invoice = next(m for m in mail.sink.messages if "INV-77" in m.header("Subject"))
     assert "3,400.00" in invoice.header("Subject")
     assert len(mail.sink.messages) == len(EXTERNAL_EVENTS)
 
@@ -94,25 +105,36 @@ async def test_ticket_events_reach_the_other_participants(mail: Mail):
     for entry in logs:
         assert entry["status"] == "Sent"
         by_template[entry["templateName"]] = by_template.get(entry["templateName"], 0) + 1
-    assert by_template == {"TicketCreated": 1, "TicketAssigned": 2, "TicketStatusChanged": 4, "TicketCompleted": 2}
+    assert by_template == {
+        "TicketCreated": 1,
+        "TicketAssigned": 2,
+        "TicketStatusChanged": 4,
+        "TicketCompleted": 2,
+    }
     assert any(m.header("Subject").startswith("Completed") for m in done)
 
 
 async def test_missing_variables_are_a_422_and_nothing_is_queued(mail: Mail):
     await mail.users("carol")
-    r = await mail.service.post("/api/v1/events", json={"type": "QuoteCreated", "recipientIds": ["carol"],
-                                                         "data": {"quote": {"total": 10}}})
+    r = await mail.service.post(
+        "/api/v1/events",
+        json={"type": "QuoteCreated", "recipientIds": ["carol"], "data": {"quote": {"total": 10}}},
+    )
     assert r.status_code == 422, r.text
     assert r.json()["error"]["details"]["missing"] == ["quote.number"]
     r = await mail.service.post("/api/v1/events", json={"type": "NoSuchEvent", "recipientIds": ["carol"]})
     assert r.status_code == 422
-    r = await mail.service.post("/api/v1/events", json={"type": "QuoteCreated", "recipientIds": ["nobody"],
-                                                         "data": EXTERNAL_EVENTS["QuoteCreated"]})
+    r = await mail.service.post(
+        "/api/v1/events",
+        json={"type": "QuoteCreated", "recipientIds": ["nobody"], "data": EXTERNAL_EVENTS["QuoteCreated"]},
+    )
     assert r.status_code == 422 and r.json()["error"]["details"]["userIds"] == ["nobody"]
     assert (await mail.admin.get("/api/v1/email/logs")).json()["items"] == []
     # Who may raise events: admins and services only.
-    r = await mail.client("carol").post("/api/v1/events", json={"type": "OTPRequested", "recipientIds": ["carol"],
-                                                                  "data": EXTERNAL_EVENTS["OTPRequested"]})
+    r = await mail.client("carol").post(
+        "/api/v1/events",
+        json={"type": "OTPRequested", "recipientIds": ["carol"], "data": EXTERNAL_EVENTS["OTPRequested"]},
+    )
     assert r.status_code == 403
     r = await mail.app.client().post("/api/v1/events", json={})
     assert r.status_code == 401
@@ -122,8 +144,12 @@ async def test_missing_variables_are_a_422_and_nothing_is_queued(mail: Mail):
 
 async def test_idempotency_key_sends_once(mail: Mail):
     await mail.users("carol")
-    event = {"type": "PaymentReceived", "recipientIds": ["carol"], "data": EXTERNAL_EVENTS["PaymentReceived"],
-             "idempotencyKey": "payment-9"}
+    event = {
+        "type": "PaymentReceived",
+        "recipientIds": ["carol"],
+        "data": EXTERNAL_EVENTS["PaymentReceived"],
+        "idempotencyKey": "payment-9",
+    }
     first = await mail.service.post("/api/v1/events", json=event)
     again = await asyncio.gather(*(mail.service.post("/api/v1/events", json=event) for _ in range(5)))
     assert first.status_code == 202
@@ -143,24 +169,30 @@ async def test_a_rolled_back_transaction_sends_nothing(mail: Mail):
 
     with pytest.raises(Boom):
         async with ctx.db.transaction() as conn:
-            await notifications.raise_event(conn, ctx, type="OTPRequested", recipient_ids=["carol"],
-                                            data=EXTERNAL_EVENTS["OTPRequested"])
+            await notifications.raise_event(
+                conn, ctx, type="OTPRequested", recipient_ids=["carol"], data=EXTERNAL_EVENTS["OTPRequested"]
+            )
             raise Boom()
     async with ctx.db.transaction() as conn:
-        result, _ = await notifications.raise_event(conn, ctx, type="OTPRequested", recipient_ids=["dave"],
-                                                    data=EXTERNAL_EVENTS["OTPRequested"])
+        result, _ = await notifications.raise_event(
+            conn, ctx, type="OTPRequested", recipient_ids=["dave"], data=EXTERNAL_EVENTS["OTPRequested"]
+        )
     await mail.wait_status(result["deliveries"][0]["emailLogId"], "Sent")
     await asyncio.sleep(0.3)
     assert [m.rcpt_tos for m in mail.sink.messages] == [["dave@example.com"]]
-    row = await ctx.db.fetch_one("SELECT count(*) AS n FROM email_logs WHERE recipient_email = 'carol@example.com'")
+    row = await ctx.db.fetch_one(
+        "SELECT count(*) AS n FROM email_logs WHERE recipient_email = 'carol@example.com'"
+    )
     assert row is not None and row["n"] == 0
 
 
 async def test_a_451_is_retried_with_backoff_then_sent(mail: Mail):
     await mail.users("carol")
     mail.sink.script("carol@example.com", "451 4.7.1 Greylisted, try again later", "421 4.3.2 Busy")
-    r = await mail.service.post("/api/v1/events", json={"type": "OTPRequested", "recipientIds": ["carol"],
-                                                         "data": EXTERNAL_EVENTS["OTPRequested"]})
+    r = await mail.service.post(
+        "/api/v1/events",
+        json={"type": "OTPRequested", "recipientIds": ["carol"], "data": EXTERNAL_EVENTS["OTPRequested"]},
+    )
     log_id = r.json()["deliveries"][0]["emailLogId"]
     log = await mail.wait_status(log_id, "Sent", timeout=20)
     assert log["attempts"] == 3
@@ -176,8 +208,10 @@ async def test_a_451_is_retried_with_backoff_then_sent(mail: Mail):
 async def test_a_550_fails_at_once_with_the_reply(mail: Mail):
     await mail.users("carol")
     mail.sink.script("carol@example.com", "550 5.1.1 <carol@example.com>: Recipient address rejected")
-    r = await mail.service.post("/api/v1/events", json={"type": "OTPRequested", "recipientIds": ["carol"],
-                                                         "data": EXTERNAL_EVENTS["OTPRequested"]})
+    r = await mail.service.post(
+        "/api/v1/events",
+        json={"type": "OTPRequested", "recipientIds": ["carol"], "data": EXTERNAL_EVENTS["OTPRequested"]},
+    )
     log = await mail.wait_status(r.json()["deliveries"][0]["emailLogId"], "Failed")
     assert log["attempts"] == 1
     assert log["errorMessage"].startswith("550 5.1.1")
@@ -189,8 +223,10 @@ async def test_logs_filters_pagination_and_stats(mail: Mail):
     mail.sink.script("dave@example.com", "554 5.7.1 Rejected")
     ids = []
     for user in ("carol", "carol", "carol", "dave"):
-        r = await mail.service.post("/api/v1/events", json={"type": "QuoteApproved", "recipientIds": [user],
-                                                             "data": EXTERNAL_EVENTS["QuoteApproved"]})
+        r = await mail.service.post(
+            "/api/v1/events",
+            json={"type": "QuoteApproved", "recipientIds": [user], "data": EXTERNAL_EVENTS["QuoteApproved"]},
+        )
         ids.append(r.json()["deliveries"][0]["emailLogId"])
     for log_id in ids[:3]:
         await mail.wait_status(log_id, "Sent")
@@ -205,12 +241,16 @@ async def test_logs_filters_pagination_and_stats(mail: Mail):
     assert [i["id"] for i in failed] == [ids[3]]
     carol = (await admin.get("/api/v1/email/logs", params={"recipient": "CAROL@example.com"})).json()["items"]
     assert len(carol) == 3
-    assert (await admin.get("/api/v1/email/logs", params={"templateName": "QuoteCreated"})).json()["items"] == []
+    assert (await admin.get("/api/v1/email/logs", params={"templateName": "QuoteCreated"})).json()[
+        "items"
+    ] == []
     assert (await admin.get("/api/v1/email/logs", params={"status": "Nope"})).status_code == 422
     assert (await admin.get("/api/v1/email/logs", params={"cursor": "!!"})).status_code == 400
     stats = (await admin.get("/api/v1/email/stats")).json()
     assert stats == {"total": 4, "pending": 0, "sent": 3, "delivered": 0, "bounced": 0, "failed": 1}
-    daily = (await admin.get("/api/v1/email/stats", params={"daily": "true", "from": "2020-01-01T00:00:00Z"})).json()
+    daily = (
+        await admin.get("/api/v1/email/stats", params={"daily": "true", "from": "2020-01-01T00:00:00Z"})
+    ).json()
     assert len(daily["daily"]) == 1 and daily["daily"][0]["total"] == 4
     future = (await admin.get("/api/v1/email/stats", params={"from": "2999-01-01T00:00:00Z"})).json()
     assert future["total"] == 0

@@ -580,12 +580,12 @@ async def put_preferences(ctx: AppContext, user: CurrentUser, body: Any) -> dict
         INSERT INTO notification_preferences AS np (user_id, email_enabled, push_enabled, chat_enabled,
                                                     email_events_off)
         VALUES (%(user_id)s, coalesce(%(email)s, true), coalesce(%(push)s, true), coalesce(%(chat)s, true),
-                coalesce(%(off)s, '{}'))
+                coalesce(%(off)s::text[], '{}'))
         ON CONFLICT (user_id) DO UPDATE SET
             email_enabled = coalesce(%(email)s, np.email_enabled),
             push_enabled = coalesce(%(push)s, np.push_enabled),
             chat_enabled = coalesce(%(chat)s, np.chat_enabled),
-            email_events_off = coalesce(%(off)s, np.email_events_off),
+            email_events_off = coalesce(%(off)s::text[], np.email_events_off),
             updated_at = now()
         RETURNING *
         """,

@@ -1,0 +1,113 @@
+"""Chat messages are emailed as one digest per (ticket, recipient), only when still unread after the delay
+(MESSAGE_EMAIL_DELAY_SECONDS, 1.5 s in these tests)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.email.support import MAIL_SETTINGS, Mail
+
+DELAY = MAIL_SETTINGS["message_email_delay_seconds"]
+
+
+async def ticket(mail: Mail, *others: str) -> str:
+    await mail.users("alice", *others)
+    r = await mail.client("alice").post(
+        "/api/v1/tickets", json={"title": "Leaking tap", "participantIds": list(others)}
+    )
+    assert r.status_code == 201, r.text
+    await mail.sink.wait_for(len(others))  # TicketCreated emails
+    mail.sink.messages.clear()
+    return r.json()["id"]
+
+
+async def say(mail: Mail, user: str, ticket_id: str, content: str) -> dict:
+    r = await mail.client(user).post(f"/api/v1/tickets/{ticket_id}/messages", json={"content": content})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def digests(mail: Mail) -> list:
+    return [m for m in mail.sink.messages if "new message" in m.header("Subject")]
+
+
+async def test_unread_messages_become_one_email(mail: Mail):
+    ticket_id = await ticket(mail, "bob", "carol")
+    await say(mail, "alice", ticket_id, "The tap is dripping again.")
+    await say(mail, "alice", ticket_id, "Can someone come on Tuesday?")
+    # Carol reads; Bob does not.
+    assert (await mail.client("carol").post(f"/api/v1/tickets/{ticket_id}/read", json={})).status_code == 200
+    await asyncio.sleep(DELAY * 0.5)
+    assert digests(mail) == []  # not before the delay
+    found = await mail.sink.wait_for(
+        1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject")
+    )
+    await asyncio.sleep(DELAY + 0.5)
+    assert len(digests(mail)) == 1
+    email = found[0]
+    assert email.rcpt_tos == ["bob@example.com"]
+    assert email.header("Subject") == "2 new messages on Leaking tap"
+    text = email.part("text/plain")
+    assert "The tap is dripping again." in text and "Can someone come on Tuesday?" in text and "Alice" in text
+    assert f"/tickets/{ticket_id}" in text
+    logs = (await mail.admin.get("/api/v1/email/logs", params={"templateName": "MessageReceived"})).json()[
+        "items"
+    ]
+    assert [entry["recipientId"] for entry in logs] == ["bob"]
+
+    # The next unread message starts a new digest that covers only what is new.
+    await say(mail, "carol", ticket_id, "Tuesday works, I'll bring a washer.")
+    await mail.sink.wait_for(3, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject"))
+    await asyncio.sleep(DELAY)
+    newest = [m for m in digests(mail) if m is not email]
+    assert sorted(m.rcpt_tos[0] for m in newest) == ["alice@example.com", "bob@example.com"]
+    bob_second = next(m for m in newest if m.rcpt_tos == ["bob@example.com"])
+    assert bob_second.header("Subject") == "1 new message on Leaking tap"
+    assert "dripping" not in bob_second.part("text/plain") and "washer" in bob_second.part("text/plain")
+
+
+async def test_reading_in_time_cancels_the_digest(mail: Mail):
+    ticket_id = await ticket(mail, "bob")
+    await say(mail, "alice", ticket_id, "Quick question about the invoice.")
+    await asyncio.sleep(DELAY / 3)
+    r = await mail.client("bob").post(f"/api/v1/tickets/{ticket_id}/read", json={})
+    assert r.status_code == 200
+    await asyncio.sleep(DELAY * 2 + 1)
+    assert digests(mail) == []
+    row = await mail.app.ctx.db.fetch_one(
+        "SELECT count(*) AS n FROM email_logs WHERE template_name = 'MessageReceived'"
+    )
+    assert row is not None and row["n"] == 0
+
+
+async def test_system_messages_and_muted_tickets_are_never_digested(mail: Mail):
+    ticket_id = await ticket(mail, "bob", "carol")
+    carol = mail.client("carol")
+    assert (
+        await carol.patch(f"/api/v1/tickets/{ticket_id}/participants/me", json={"isMuted": True})
+    ).status_code == 200
+    # A status change posts a System message; it has its own email (TicketStatusChanged), no digest.
+    assert (
+        await mail.client("alice").patch(f"/api/v1/tickets/{ticket_id}", json={"status": "OnHold"})
+    ).status_code == 200
+    await say(mail, "alice", ticket_id, "Waiting for the part.")
+    found = await mail.sink.wait_for(
+        1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject")
+    )
+    await asyncio.sleep(DELAY)
+    assert [m.rcpt_tos for m in digests(mail)] == [["bob@example.com"]]
+    assert found[0].header("Subject") == "1 new message on Leaking tap"
+    assert "changed the status" not in found[0].part("text/plain")
+
+
+async def test_deleted_messages_are_left_out(mail: Mail):
+    ticket_id = await ticket(mail, "bob")
+    first = await say(mail, "alice", ticket_id, "Wrong ticket, sorry")
+    await say(mail, "alice", ticket_id, "The plumber arrives at 9.")
+    r = await mail.client("alice").delete(f"/api/v1/tickets/{ticket_id}/messages/{first['id']}")
+    assert r.status_code == 204
+    found = await mail.sink.wait_for(
+        1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject")
+    )
+    assert found[0].header("Subject") == "1 new message on Leaking tap"
+    assert "Wrong ticket" not in found[0].part("text/plain")
