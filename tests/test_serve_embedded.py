@@ -92,3 +92,5 @@ def test_two_serve_processes_share_one_embedded_database(tmp_path):
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(30)
     assert (data_dir / "postgres" / "PG_VERSION").exists()
+    # The last process to exit stopped the embedded server.
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()

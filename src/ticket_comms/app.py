@@ -27,7 +27,7 @@ from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
-from ticket_comms.database import Database, resolve_database_url
+from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
 from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import router as email_router
 from ticket_comms.email import tasks as email_tasks
@@ -192,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Any:
             await ctx.storage.close()
             await broadcaster.stop()
             await db.close()
+            if not settings.database_url:
+                await asyncio.to_thread(release_embedded_postgres)
 
     api = FastAPI(title="ticket-comms", version="1", lifespan=lifespan, default_response_class=JSONResponse)
     api.state.settings = settings

@@ -40,9 +40,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> int:
     from ticket_comms import migrations
-    from ticket_comms.database import resolve_database_url
+    from ticket_comms.database import release_embedded_postgres, resolve_database_url
 
-    migrations.upgrade(resolve_database_url(settings))
+    try:
+        migrations.upgrade(resolve_database_url(settings))
+    finally:
+        release_embedded_postgres()
     print("migrations applied")
     return 0
 

@@ -37,6 +37,9 @@ EMBEDDED_DATABASE = "ticket_comms"
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
+# Embedded servers this process attached to; see release_embedded_postgres.
+_attached: list[Any] = []
+
 # procrastinate's job queue lives in its own schema (migration 0004); the app's connections see both.
 SEARCH_PATH_OPTION = "-c search_path=public,procrastinate"
 
@@ -53,6 +56,8 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
+    if server not in _attached:
+        _attached.append(server)
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
@@ -62,6 +67,16 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -
             except psycopg.errors.DuplicateDatabase:
                 pass  # another process created it between our check and our CREATE
     return str(server.get_uri(database=database))
+
+
+def release_embedded_postgres() -> None:
+    """Detach from the embedded servers; the last process to detach stops the server.
+
+    embedded-postgres does this at exit, but uvicorn re-raises SIGTERM after a graceful shutdown and
+    a process killed by a signal runs no exit handlers, so shutdown code calls this explicitly.
+    """
+    while _attached:
+        _attached.pop().cleanup()
 
 
 def resolve_database_url(settings: Settings) -> str:
