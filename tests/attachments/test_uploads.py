@@ -70,6 +70,11 @@ async def test_svg_with_script_is_only_ever_downloaded(app, as_user):
     assert r.headers["content-type"] == "image/svg+xml"
     assert r.headers["content-disposition"].startswith("attachment;")
     assert "sandbox" in r.headers["content-security-policy"]
+    # It can be shared as a File, never as an inline Image.
+    r = await alice.post(f"/api/v1/tickets/{tid}/messages", json={"type": "Image", "attachmentId": att["id"]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "not_an_image"
+    r = await alice.post(f"/api/v1/tickets/{tid}/messages", json={"type": "File", "attachmentId": att["id"]})
+    assert r.status_code == 201
 
 
 @pytest.mark.parametrize("kind", ["jpeg-comment", "gif-appended", "png-appended"])

@@ -11,6 +11,7 @@ from uuid import UUID
 import psycopg
 
 from ticket_comms.attachments import service as attachments
+from ticket_comms.attachments import sniffing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
 from ticket_comms.context import AppContext
@@ -204,7 +205,8 @@ async def _claimable_attachment(
         )
     if att["message_id"] is not None:
         raise ValidationFailed("That attachment is already attached to a message.", code="attachment_used")
-    if body.type == "Image" and not att["content_type"].startswith("image/"):
+    # Image messages are shown inline, so they take only the raster types we re-encode and serve inline.
+    if body.type == "Image" and att["content_type"] not in sniffing.RASTER:
         raise ValidationFailed("An Image message needs an image attachment.", code="not_an_image")
     return att
 
