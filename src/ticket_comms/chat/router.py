@@ -5,7 +5,15 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 
 from ticket_comms.chat import search, service
-from ticket_comms.chat.schemas import EditMessage, MarkRead, SendMessage
+from ticket_comms.chat.schemas import (
+    EditMessage,
+    MarkRead,
+    MessageOut,
+    MessagePage,
+    ReadMarkOut,
+    SearchPage,
+    SendMessage,
+)
 from ticket_comms.deps import Ctx, User, json
 from ticket_comms.errors import ValidationFailed
 
@@ -15,7 +23,7 @@ SEQ = 2**62
 Emoji = Path(min_length=1, max_length=32)
 
 
-@router.get("/tickets/{ticket_id}/messages")
+@router.get("/tickets/{ticket_id}/messages", response_model=MessagePage)
 async def list_messages(
     ctx: Ctx,
     user: User,
@@ -33,13 +41,13 @@ async def list_messages(
     )
 
 
-@router.post("/tickets/{ticket_id}/messages", status_code=201)
+@router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageOut)
 async def send_message(ctx: Ctx, user: User, ticket_id: UUID, body: SendMessage):
     message, created = await service.send_message(ctx, user, ticket_id, body)
     return json(message, 201 if created else 200)
 
 
-@router.get("/tickets/{ticket_id}/messages/search")
+@router.get("/tickets/{ticket_id}/messages/search", response_model=SearchPage)
 async def search_ticket(
     ctx: Ctx,
     user: User,
@@ -51,7 +59,7 @@ async def search_ticket(
     return json(await search.search(ctx, user, q, limit=limit, cursor=cursor, ticket_id=ticket_id))
 
 
-@router.get("/search/messages")
+@router.get("/search/messages", response_model=SearchPage)
 async def search_all(
     ctx: Ctx,
     user: User,
@@ -62,7 +70,7 @@ async def search_all(
     return json(await search.search(ctx, user, q, limit=limit, cursor=cursor))
 
 
-@router.patch("/tickets/{ticket_id}/messages/{message_id}")
+@router.patch("/tickets/{ticket_id}/messages/{message_id}", response_model=MessageOut)
 async def edit_message(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, body: EditMessage):
     return json(await service.edit_message(ctx, user, ticket_id, message_id, body))
 
@@ -73,21 +81,21 @@ async def delete_message(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID
     return Response(status_code=204)
 
 
-@router.put("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}")
+@router.put("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}", response_model=MessageOut)
 async def add_reaction(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, emoji: str = Emoji):
     return json(await service.set_reaction(ctx, user, ticket_id, message_id, emoji, on=True))
 
 
-@router.delete("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}")
+@router.delete("/tickets/{ticket_id}/messages/{message_id}/reactions/{emoji}", response_model=MessageOut)
 async def remove_reaction(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUID, emoji: str = Emoji):
     return json(await service.set_reaction(ctx, user, ticket_id, message_id, emoji, on=False))
 
 
-@router.post("/tickets/{ticket_id}/read")
+@router.post("/tickets/{ticket_id}/read", response_model=ReadMarkOut)
 async def mark_read(ctx: Ctx, user: User, ticket_id: UUID, body: MarkRead | None = None):
     return json(await service.mark_read(ctx, user, ticket_id, body.up_to_seq if body else None))
 
 
-@router.get("/me/unread")
+@router.get("/me/unread", response_model=dict[str, int])
 async def unread(ctx: Ctx, user: User):
     return json(await service.unread_counts(ctx, user))

@@ -90,3 +90,53 @@ def message_out(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "deletedAt": iso(row["deleted_at"]),
         "reactions": row.get("reactions") or {},
     }
+
+
+# Response shapes, for the OpenAPI document. Routers return pre-shaped JSON (see message_out), so these
+# describe the wire format without being used to validate it on the hot path.
+class AttachmentOut(BaseModel):
+    id: UUID
+    fileName: str
+    contentType: str
+    size: int
+    url: str
+    thumbnailUrl: str | None
+    width: int | None
+    height: int | None
+
+
+class MessageOut(BaseModel):
+    id: UUID
+    ticketId: UUID
+    seq: int
+    senderId: str | None
+    type: Literal["Text", "Image", "File", "System"]
+    content: str
+    attachment: AttachmentOut | None
+    replyToId: UUID | None
+    clientId: str | None
+    createdAt: datetime
+    editedAt: datetime | None
+    deletedAt: datetime | None
+    reactions: dict[str, list[str]]
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    hasMore: bool
+
+
+class SearchHit(MessageOut):
+    highlight: str
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHit]
+    nextCursor: str | None
+
+
+class ReadMarkOut(BaseModel):
+    ticketId: UUID
+    userId: str
+    lastReadSeq: int
+    lastReadAt: datetime | None

@@ -6,17 +6,25 @@ from fastapi import APIRouter, Path, Query, Response
 
 from ticket_comms.deps import Ctx, User, json
 from ticket_comms.tickets import service as tickets
-from ticket_comms.tickets.schemas import AddParticipant, CreateTicket, MuteParticipant, UpdateTicket
+from ticket_comms.tickets.schemas import (
+    AddParticipant,
+    CreateTicket,
+    MuteParticipant,
+    ParticipantOut,
+    TicketOut,
+    TicketPage,
+    UpdateTicket,
+)
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=TicketOut)
 async def create_ticket(ctx: Ctx, user: User, body: CreateTicket):
     return json(await tickets.create_ticket(ctx, user, body), 201)
 
 
-@router.get("")
+@router.get("", response_model=TicketPage)
 async def list_tickets(
     ctx: Ctx,
     user: User,
@@ -26,28 +34,28 @@ async def list_tickets(
     return json(await tickets.list_tickets(ctx, user, limit=limit, cursor=cursor))
 
 
-@router.get("/{ticket_id}")
+@router.get("/{ticket_id}", response_model=TicketOut)
 async def get_ticket(ctx: Ctx, user: User, ticket_id: UUID):
     return json(await tickets.get_ticket(ctx, user, ticket_id))
 
 
-@router.patch("/{ticket_id}")
+@router.patch("/{ticket_id}", response_model=TicketOut)
 async def update_ticket(ctx: Ctx, user: User, ticket_id: UUID, body: UpdateTicket):
     return json(await tickets.update_ticket(ctx, user, ticket_id, body))
 
 
-@router.get("/{ticket_id}/participants")
+@router.get("/{ticket_id}/participants", response_model=list[ParticipantOut])
 async def list_participants(ctx: Ctx, user: User, ticket_id: UUID):
     return json(await tickets.list_participants(ctx, user, ticket_id))
 
 
-@router.post("/{ticket_id}/participants", status_code=201)
+@router.post("/{ticket_id}/participants", status_code=201, response_model=ParticipantOut)
 async def add_participant(ctx: Ctx, user: User, ticket_id: UUID, body: AddParticipant):
     participant, created = await tickets.add_participant(ctx, user, ticket_id, body.user_id)
     return json(participant, 201 if created else 200)
 
 
-@router.patch("/{ticket_id}/participants/me")
+@router.patch("/{ticket_id}/participants/me", response_model=ParticipantOut)
 async def update_my_participation(ctx: Ctx, user: User, ticket_id: UUID, body: MuteParticipant):
     return json(await tickets.set_muted(ctx, user, ticket_id, body.is_muted))
 

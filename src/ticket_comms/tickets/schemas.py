@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from ticket_comms.chat.schemas import CamelModel, iso
+from ticket_comms.chat.schemas import CamelModel, MessageOut, iso
 
 TicketStatus = Literal["Open", "Assigned", "InProgress", "OnHold", "Completed", "Cancelled"]
 UserId = str
@@ -54,3 +56,31 @@ def ticket_out(
         "unreadCount": unread,
         "lastMessage": last_message,
     }
+
+
+class TicketOut(BaseModel):
+    """A ticket as the caller sees it (the OpenAPI description of ticket_out's JSON)."""
+
+    id: UUID
+    title: str
+    description: str
+    status: TicketStatus
+    createdBy: str
+    assigneeId: str | None
+    createdAt: datetime
+    updatedAt: datetime
+    unreadCount: int
+    lastMessage: MessageOut | None
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    nextCursor: str | None
+
+
+class ParticipantOut(BaseModel):
+    userId: str
+    name: str
+    lastReadSeq: int
+    lastReadAt: datetime | None
+    isMuted: bool
