@@ -6,19 +6,15 @@ a quoted prefix lexeme, so quotes, `%`, `_`, `&|!():*\\` are plain characters th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 from uuid import UUID
-
-import orjson
 
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.chat.service import MESSAGE_COLUMNS, REACTIONS_COLUMN
 from ticket_comms.context import AppContext
-from ticket_comms.errors import BadRequest
+from ticket_comms.pagination import decode_cursor, encode_cursor
 from ticket_comms.tickets.access import require_access, ticket_ids_of
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -38,18 +34,6 @@ def to_tsquery_text(q: str) -> str | None:
         return None
     # Tokens are letters and digits only: no quote, backslash or operator can reach to_tsquery.
     return " & ".join(f"'{token}':*" for token in tokens)
-
-
-def _encode_cursor(rank: float, message_id: UUID) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([rank, str(message_id)])).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[float, UUID]:
-    try:
-        rank, message_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return float(rank), UUID(message_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
 
 
 def _sql(scope: str, with_cursor: bool) -> str:
@@ -83,7 +67,7 @@ async def search(
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"tsq": to_tsquery_text(q), "limit": limit + 1}
     if cursor:
-        params["rank"], params["after_id"] = _decode_cursor(cursor)
+        params["rank"], params["after_id"] = decode_cursor(cursor, float, UUID)
     async with ctx.db.connection() as conn:
         if ticket_id is not None:
             await require_access(conn, user, ticket_id)
@@ -103,5 +87,5 @@ async def search(
         rows = await cur.fetchall()
     page = rows[:limit]
     items = [{**message_out(r, ctx.settings), "highlight": r["highlight"]} for r in page]
-    next_cursor = _encode_cursor(page[-1]["rank"], page[-1]["id"]) if len(rows) > limit else None
+    next_cursor = encode_cursor(page[-1]["rank"], page[-1]["id"]) if len(rows) > limit else None
     return {"items": items, "nextCursor": next_cursor}

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
-
 from ticket_comms.context import AppContext
 from ticket_comms.email.models import EMAIL_STATUSES
-from ticket_comms.errors import BadRequest, NotFound, ValidationFailed
+from ticket_comms.errors import NotFound, ValidationFailed
+from ticket_comms.pagination import decode_cursor, encode_cursor
 
 LOG_COLUMNS = """
     id, event_id, template_name, recipient_email, recipient_id, subject, status, attempts, sent_at,
@@ -42,20 +39,6 @@ def log_out(row: dict[str, Any], *, with_events: bool = False) -> dict[str, Any]
     if with_events:
         out["events"] = row["events"]
     return out
-
-
-def _encode_cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["created_at"].isoformat(), str(row["id"])])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, log_id = orjson.loads(raw)
-        return datetime.fromisoformat(at), UUID(log_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
 
 
 def _check_range(start: datetime | None, end: datetime | None) -> None:
@@ -98,7 +81,7 @@ async def list_logs(
         where.append("created_at < %(end)s")
         params["end"] = end
     if cursor:
-        params["c_at"], params["c_id"] = _decode_cursor(cursor)
+        params["c_at"], params["c_id"] = decode_cursor(cursor, datetime.fromisoformat, UUID)
         where.append("(created_at, id) < (%(c_at)s, %(c_id)s)")
     sql = f"SELECT {LOG_COLUMNS} FROM email_logs"
     if where:
@@ -108,7 +91,7 @@ async def list_logs(
     page = rows[:limit]
     return {
         "items": [log_out(r) for r in page],
-        "nextCursor": _encode_cursor(page[-1]) if len(rows) > limit else None,
+        "nextCursor": encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None,
     }
 
 

@@ -11,8 +11,6 @@ commit (socket events) comes back as an `Outbox` for `publish`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -29,8 +27,9 @@ from ticket_comms.database import Connection
 from ticket_comms.email import templates
 from ticket_comms.email.service import message_id_for, ticket_url
 from ticket_comms.email.tasks import defer_digests
-from ticket_comms.errors import BadRequest, NotFound, ValidationFailed
+from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.notifications.catalogue import ALWAYS_EMAILED, EVENT_TYPES, NO_IN_APP, summary
+from ticket_comms.pagination import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
 
@@ -621,20 +620,6 @@ async def unsubscribe(ctx: AppContext, user_id: str, event_type: str) -> bool:
 # In-app notifications
 
 
-def _encode_cursor(created_at: datetime, note_id: UUID) -> str:
-    raw = orjson.dumps([created_at.isoformat(), str(note_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, note_id = orjson.loads(raw)
-        return datetime.fromisoformat(at), UUID(note_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
-
-
 def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
@@ -654,7 +639,7 @@ async def list_notifications(
     params: dict[str, Any] = {"user_id": user.id, "limit": limit + 1}
     where = ["user_id = %(user_id)s"]
     if cursor:
-        params["at"], params["id"] = _decode_cursor(cursor)
+        params["at"], params["id"] = decode_cursor(cursor, datetime.fromisoformat, UUID)
         where.append("(created_at, id) < (%(at)s, %(id)s)")
     if unread_only:
         where.append("read_at IS NULL")
@@ -670,7 +655,7 @@ async def list_notifications(
         )
         unread = await cur.fetchone()
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
+    next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
     return {
         "items": [notification_out(r) for r in page],
         "nextCursor": next_cursor,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-
-import orjson
 
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
 from ticket_comms.notifications import service as notifications
+from ticket_comms.pagination import decode_cursor, encode_cursor
 from ticket_comms.tickets.access import TicketNotFound, require_access
 from ticket_comms.tickets.schemas import CreateTicket, UpdateTicket, ticket_out
 
@@ -109,27 +106,13 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
     return ticket
 
 
-def _encode_cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["last_activity_at"].isoformat(), str(row["id"])])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, ticket_id = orjson.loads(raw)
-        return datetime.fromisoformat(at), UUID(ticket_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest("The cursor is not valid.", code="bad_cursor") from None
-
-
 async def list_tickets(
     ctx: AppContext, user: CurrentUser, *, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"user_id": user.id, "limit": limit + 1}
     where = []
     if cursor:
-        params["at"], params["id"] = _decode_cursor(cursor)
+        params["at"], params["id"] = decode_cursor(cursor, datetime.fromisoformat, UUID)
         where.append("(t.last_activity_at, t.id) < (%(at)s, %(id)s)")
     if user.is_admin:
         source = "tickets t"
@@ -145,7 +128,12 @@ async def list_tickets(
         rows = await cur.fetchall()
         page = rows[:limit]
         items = await _decorate(conn, ctx, user, page)
-    return {"items": items, "nextCursor": _encode_cursor(page[-1]) if len(rows) > limit else None}
+    return {
+        "items": items,
+        "nextCursor": encode_cursor(page[-1]["last_activity_at"], page[-1]["id"])
+        if len(rows) > limit
+        else None,
+    }
 
 
 async def get_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> dict[str, Any]:
