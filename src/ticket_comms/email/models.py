@@ -65,8 +65,11 @@ email_logs = Table(
     # The timeline: [{type, at, detail}], appended in the same statement as each state change.
     Column("events", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     CheckConstraint("status IN ('Pending','Sent','Delivered','Bounced','Failed')", name="status"),
-    Index("ix_email_logs_due", "next_attempt_at",
-          postgresql_where=text("status = 'Pending' AND claimed_by IS NULL")),
+    Index(
+        "ix_email_logs_due",
+        "next_attempt_at",
+        postgresql_where=text("status = 'Pending' AND claimed_by IS NULL"),
+    ),
     Index("ix_email_logs_claimed", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
     Index("ix_email_logs_created", text("created_at DESC"), text("id DESC")),
     Index("ix_email_logs_status_created", "status", text("created_at DESC"), text("id DESC")),

@@ -15,6 +15,7 @@ import hmac
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -24,8 +25,13 @@ from ticket_comms.context import AppContext
 from ticket_comms.errors import BadRequest, NotFound
 
 
+@lru_cache(maxsize=16)
+def _parsed_from(email_from: str) -> tuple[str, str]:
+    return parseaddr(email_from)
+
+
 def sender_domain(settings: Settings) -> str:
-    address = parseaddr(settings.email_from)[1]
+    address = _parsed_from(settings.email_from)[1]
     return address.rpartition("@")[2] or "localhost"
 
 
@@ -114,6 +120,11 @@ def _address(name: str | None, email: str) -> str:
     return formataddr((_clean(name or ""), _clean(email)), charset="utf-8")
 
 
+@lru_cache(maxsize=16)
+def _from_header(email_from: str) -> str:
+    return _address(*_parsed_from(email_from))
+
+
 def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
@@ -133,7 +144,7 @@ def build_message(
 ) -> bytes:
     boundary = f"=_tc_{secrets.token_hex(12)}"
     headers = [
-        f"From: {_address(*parseaddr(settings.email_from))}",
+        f"From: {_from_header(settings.email_from)}",
         f"To: {_address(to_name, to_email)}",
         f"Subject: {_header_text(subject)}",
         f"Date: {formatdate(usegmt=True)}",

@@ -52,8 +52,12 @@ log = logging.getLogger(__name__)
 # Session advisory locks taken by workers: (WORKER_LOCK_CLASS, worker id).
 WORKER_LOCK_CLASS = 726_100_431
 OUTBOX_CHANNEL = "email_outbox"
-CONCURRENCY = 64
+# Emails claimed and in progress at once (rendered, waiting for an SMTP session, or in one).
+CONCURRENCY = 200
 CLAIM_BATCH = 100
+# A result write waits this long for others to join it (group commit), when few are waiting.
+FLUSH_GATHER_SECONDS = 0.004
+NEXT_DUE_EVERY_SECONDS = 0.25
 RECOVER_EVERY_SECONDS = 5.0
 IDLE_POLL_SECONDS = 5.0
 RESULT_BATCH = 500
@@ -65,15 +69,21 @@ WITH due AS (
     ORDER BY next_attempt_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE email_logs l
+    SET claimed_by = %(worker)s, attempts = l.attempts + 1, updated_at = now(),
+        events = l.events || jsonb_build_array(jsonb_build_object(
+            'type', 'attempt', 'at', now(), 'detail', jsonb_build_object('attempt', l.attempts + 1)))
+    FROM due, events e
+    WHERE l.id = due.id AND e.id = l.event_id
+    RETURNING l.id, l.template_name, l.recipient_id, l.recipient_email, l.recipient_name, l.message_id,
+              l.attempts, l.created_at, e.type AS event_type, e.ticket_id, e.data
 )
-UPDATE email_logs l
-SET claimed_by = %(worker)s, attempts = l.attempts + 1, updated_at = now(),
-    events = l.events || jsonb_build_array(jsonb_build_object(
-        'type', 'attempt', 'at', now(), 'detail', jsonb_build_object('attempt', l.attempts + 1)))
-FROM due, events e
-WHERE l.id = due.id AND e.id = l.event_id
-RETURNING l.id, l.template_name, l.recipient_id, l.recipient_email, l.recipient_name, l.message_id,
-          l.attempts, l.created_at, e.type AS event_type, e.ticket_id, e.data
+-- The current version of each template (and the layout), so unchanged ones are not read again.
+SELECT c.*, t.updated_at AS template_version, lt.updated_at AS layout_version
+FROM claimed c
+LEFT JOIN email_templates t ON t.name = c.template_name
+LEFT JOIN email_templates lt ON lt.name = %(layout)s
 """
 
 # Claims held by workers whose session (and so advisory lock) is gone.
@@ -203,6 +213,8 @@ class ResultWriter:
 
     async def _flush(self) -> None:
         while self._pending:
+            if len(self._pending) < RESULT_BATCH // 10:
+                await asyncio.sleep(FLUSH_GATHER_SECONDS)
             batch, self._pending = self._pending[:RESULT_BATCH], self._pending[RESULT_BATCH:]
             results = [r for r, _ in batch]
             params = {
@@ -252,6 +264,9 @@ class EmailSender:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._lock_conn: psycopg.AsyncConnection[Any] | None = None
+        self._templates: dict[str, templates.Template] = {}
+        self._next_due_at = 0.0
+        self._next_due: float = IDLE_POLL_SECONDS
         self.sent = 0
 
     def stop(self) -> None:
@@ -296,6 +311,7 @@ class EmailSender:
                 await self._recover()
             free = self.concurrency - len(self._inflight)
             full = False
+            rows: list[dict[str, Any]] = []
             if free > 0:
                 self._wake.clear()
                 rows = await self._claim(min(free, CLAIM_BATCH))
@@ -303,22 +319,27 @@ class EmailSender:
                     await self._start(rows)
                 full = len(rows) == min(free, CLAIM_BATCH)
             if full or free <= 0:
-                # More work is waiting: claim again as soon as a quarter of the slots are free.
-                while len(self._inflight) > self.concurrency * 3 // 4 and not self._stopping.is_set():
+                # More work is waiting: claim again once a whole batch fits.
+                while len(self._inflight) > self.concurrency - CLAIM_BATCH and not self._stopping.is_set():
                     await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            timeout = await self._idle_timeout()
+            timeout = await self._idle_timeout(checked=not rows)
             waiters = [asyncio.ensure_future(self._wake.wait()), listener]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
 
-    async def _idle_timeout(self) -> float:
-        row = await self.ctx.db.fetch_one(NEXT_DUE)
-        if row is None or row["at"] is None:
-            return IDLE_POLL_SECONDS
-        wait = (row["at"] - datetime.now(UTC)).total_seconds()
-        return max(0.01, min(IDLE_POLL_SECONDS, wait))
+    async def _idle_timeout(self, checked: bool) -> float:
+        """How long to sleep when idle: until the next retry falls due (looked up at most every
+        NEXT_DUE_EVERY_SECONDS while emails keep arriving), at most IDLE_POLL_SECONDS."""
+        now = time.monotonic()
+        if checked or now - self._next_due_at > NEXT_DUE_EVERY_SECONDS:
+            self._next_due_at = now
+            row = await self.ctx.db.fetch_one(NEXT_DUE)
+            due = row["at"] if row else None
+            wait = IDLE_POLL_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
+            self._next_due = now + max(0.01, min(IDLE_POLL_SECONDS, wait))
+        return max(0.01, min(self._next_due - now, NEXT_DUE_EVERY_SECONDS))
 
     async def _recover(self) -> None:
         rows = await self.ctx.db.fetch_all(RECOVER, {"cls": WORKER_LOCK_CLASS})
@@ -328,12 +349,30 @@ class EmailSender:
             )
 
     async def _claim(self, limit: int) -> list[dict[str, Any]]:
-        return await self.ctx.db.fetch_all(CLAIM, {"limit": limit, "worker": self.worker_id})
+        return await self.ctx.db.fetch_all(
+            CLAIM, {"limit": limit, "worker": self.worker_id, "layout": templates.LAYOUT}
+        )
 
     async def _start(self, rows: list[dict[str, Any]]) -> None:
-        names = sorted({r["template_name"] for r in rows} | {templates.LAYOUT})
-        loaded = await self.ctx.db.fetch_all("SELECT * FROM email_templates WHERE name = ANY(%s)", (names,))
-        by_name = {r["name"]: templates.Template.from_row(r) for r in loaded}
+        versions = {r["template_name"]: r["template_version"] for r in rows}
+        versions[templates.LAYOUT] = rows[0]["layout_version"]
+        stale = sorted(
+            name
+            for name, version in versions.items()
+            if version is not None
+            and (name not in self._templates or self._templates[name].updated_at != version)
+        )
+        if stale:
+            loaded = await self.ctx.db.fetch_all(
+                "SELECT * FROM email_templates WHERE name = ANY(%s)", (stale,)
+            )
+            for r in loaded:
+                self._templates[r["name"]] = templates.Template.from_row(r)
+        by_name = {
+            name: self._templates[name]
+            for name, v in versions.items()
+            if v is not None and name in self._templates
+        }
         for row in rows:
             task = asyncio.create_task(self._send_one(row, by_name))
             self._inflight.add(task)
