@@ -35,6 +35,8 @@ EMAILS = int(os.environ.get("EMAILS", "10000"))
 RECIPIENTS = int(os.environ.get("RECIPIENTS", "5"))
 CLIENTS = int(os.environ.get("CLIENTS", "8"))
 EVENTS = EMAILS // RECIPIENTS
+# The second phase offers emails at this steady rate, below capacity, for a latency that is not queueing.
+PACED_RATE = float(os.environ.get("PACED_RATE", "300"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,14 +53,16 @@ def run_sink(port: int, out: str) -> None:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             raw = envelope.original_content or b""
             at = raw.find(marker)
-            log_id = raw[at + len(marker): raw.find(b"\r\n", at)].decode() if at >= 0 else ""
+            log_id = raw[at + len(marker) : raw.find(b"\r\n", at)].decode() if at >= 0 else ""
             arrivals.append((time.time(), log_id))
             return "250 2.0.0 Ok"
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         handler = Handler()
-        server = await loop.create_server(lambda: SMTP(handler, hostname="sink", loop=loop), "127.0.0.1", port)
+        server = await loop.create_server(
+            lambda: SMTP(handler, hostname="sink", loop=loop), "127.0.0.1", port
+        )
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         print("ready", flush=True)
@@ -91,10 +95,15 @@ def machine_cpu() -> tuple[int, int]:
 
 def reset(url: str, users: list[str]) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE events, notifications, email_logs, email_suppressions, notification_preferences, "
-                     "message_digests, users CASCADE")
-        conn.execute("INSERT INTO users (id, email, name) SELECT u, u || '@example.com', initcap(u) "
-                     "FROM unnest(%s::text[]) u", (users,))
+        conn.execute(
+            "TRUNCATE events, notifications, email_logs, email_suppressions, notification_preferences, "
+            "message_digests, users CASCADE"
+        )
+        conn.execute(
+            "INSERT INTO users (id, email, name) SELECT u, u || '@example.com', initcap(u) "
+            "FROM unnest(%s::text[]) u",
+            (users,),
+        )
 
 
 def sent_count(url: str) -> int:
@@ -103,23 +112,38 @@ def sent_count(url: str) -> int:
         return int(row[0]) if row else 0
 
 
-async def post_events(base: str, users: list[str]) -> tuple[dict[str, float], float, float]:
-    """Post every event; returns ({email log id: accepted at}, first post time, last accept time)."""
+async def post_events(
+    base: str, users: list[str], rate: float | None = None, offset: int = 0
+) -> tuple[dict[str, float], float, float]:
+    """Post EVENTS events, as fast as they are accepted or paced at `rate` emails/s.
+    Returns ({email log id: accepted at}, first post time, last accept time)."""
     accepted: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {token('billing', 'service')}"}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(EVENTS):
         queue.put_nowait(i)
     started = time.time()
+    interval = RECIPIENTS / rate if rate else 0.0
 
     async def client() -> None:
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
             while not queue.empty():
                 i = queue.get_nowait()
+                if interval:
+                    await asyncio.sleep(max(0.0, started + i * interval - time.time()))
                 recipients = [users[(i * RECIPIENTS + k) % len(users)] for k in range(RECIPIENTS)]
-                body = {"type": "InvoiceGenerated", "recipientIds": recipients,
-                        "data": {"invoice": {"number": f"INV-{i:05d}", "total": 1250 + i, "dueDate": "2026-12-31",
-                                             "url": "https://billing.example.com/i/1"}}}
+                body = {
+                    "type": "InvoiceGenerated",
+                    "recipientIds": recipients,
+                    "data": {
+                        "invoice": {
+                            "number": f"INV-{offset + i:05d}",
+                            "total": 1250 + i,
+                            "dueDate": "2026-12-31",
+                            "url": "https://billing.example.com/i/1",
+                        }
+                    },
+                }
                 r = await http.post("/api/v1/events", json=body)
                 at = time.time()
                 if r.status_code != 202:
@@ -139,8 +163,11 @@ def run() -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-email-"))
     sink_port = free_port()
     arrivals_file = workdir / "arrivals.json"
-    sink = subprocess.Popen([sys.executable, "-m", "bench.email_throughput", "--sink", str(sink_port),
-                             str(arrivals_file)], stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "bench.email_throughput", "--sink", str(sink_port), str(arrivals_file)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert sink.stdout is not None
     sink.stdout.readline()
     smtp_url = f"smtp://127.0.0.1:{sink_port}"
@@ -148,19 +175,47 @@ def run() -> dict[str, Any]:
     worker: subprocess.Popen[bytes] | None = None
     try:
         with serve(url, **env) as (base, api):
-            worker_env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", **env}
-            worker = subprocess.Popen([str(Path(sys.executable).parent / "ticket-comms"), "worker"], env=worker_env,
-                                      cwd=workdir)
+            worker_env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "JWT_SECRET": JWT_SECRET,
+                "LOG_LEVEL": "WARNING",
+                **env,
+            }
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).parent / "ticket-comms"), "worker"], env=worker_env, cwd=workdir
+            )
             time.sleep(2)  # the worker is up and idle
-            cpu_before, api_before, machine_before = cpu_seconds(worker.pid), cpu_seconds(api.pid), machine_cpu()
-            accepted, started, posted = asyncio.run(post_events(base, users))
-            while (done := sent_count(url)) < EMAILS:
-                if time.time() - started > 600:
-                    raise RuntimeError(f"only {done} of {EMAILS} emails sent after 10 minutes")
-                time.sleep(0.05)
-            finished = time.time()
-            cpu, api_cpu = cpu_seconds(worker.pid) - cpu_before, cpu_seconds(api.pid) - api_before
-            machine_after = machine_cpu()
+            phases = []
+            for rate in (None, PACED_RATE):
+                cpu_before, api_before, machine_before = (
+                    cpu_seconds(worker.pid),
+                    cpu_seconds(api.pid),
+                    machine_cpu(),
+                )
+                already = sent_count(url)
+                accepted, started, posted = asyncio.run(
+                    post_events(base, users, rate, offset=len(phases) * EVENTS)
+                )
+                while (done := sent_count(url) - already) < EMAILS:
+                    if time.time() - started > 600:
+                        raise RuntimeError(f"only {done} of {EMAILS} emails sent after 10 minutes")
+                    time.sleep(0.05)
+                finished = time.time()
+                machine_after = machine_cpu()
+                phases.append(
+                    {
+                        "rate": rate,
+                        "accepted": accepted,
+                        "started": started,
+                        "posted": posted,
+                        "finished": finished,
+                        "cpu": cpu_seconds(worker.pid) - cpu_before,
+                        "apiCpu": cpu_seconds(api.pid) - api_before,
+                        "busy": (machine_after[0] - machine_before[0])
+                        / max(1, machine_after[1] - machine_before[1]),
+                    }
+                )
     finally:
         if worker is not None:
             worker.terminate()
@@ -168,24 +223,30 @@ def run() -> dict[str, Any]:
         sink.send_signal(signal.SIGTERM)
         sink.wait(30)
     arrivals = json.loads(arrivals_file.read_text())
-    latencies = [(at - accepted[log_id]) * 1000 for at, log_id in arrivals if log_id in accepted]
-    elapsed = finished - started
-    return {
+    result: dict[str, Any] = {
         "scenario": "email_throughput",
         "emails": EMAILS,
         "events": EVENTS,
         "recipientsPerEvent": RECIPIENTS,
         "clients": CLIENTS,
-        "emailsPerSecond": round(EMAILS / elapsed, 1),
-        "seconds": round(elapsed, 2),
-        "eventsPerSecondAccepted": round(EVENTS / (posted - started), 1),
-        "eventToRelayMs": percentiles(latencies),
-        "relayReceived": len(arrivals),
-        "workerCpuSecondsPer1000": round(cpu / EMAILS * 1000, 3),
-        "apiCpuSecondsPer1000": round(api_cpu / EMAILS * 1000, 3),
-        "machineBusy": round((machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]), 3),
         "target": {"emailsPerSecond": 500},
     }
+    for name, phase in zip(("throughput", "paced"), phases, strict=True):
+        accepted = phase["accepted"]
+        latencies = [(at - accepted[log_id]) * 1000 for at, log_id in arrivals if log_id in accepted]
+        elapsed = phase["finished"] - phase["started"]
+        result[name] = {
+            "offeredEmailsPerSecond": phase["rate"] or "unpaced",
+            "emailsPerSecond": round(EMAILS / elapsed, 1),
+            "seconds": round(elapsed, 2),
+            "eventsPerSecondAccepted": round(EVENTS / (phase["posted"] - phase["started"]), 1),
+            "eventToRelayMs": percentiles(latencies),
+            "relayReceived": len(latencies),
+            "workerCpuSecondsPer1000": round(phase["cpu"] / EMAILS * 1000, 3),
+            "apiCpuSecondsPer1000": round(phase["apiCpu"] / EMAILS * 1000, 3),
+            "machineBusy": round(phase["busy"], 3),
+        }
+    return result
 
 
 def main() -> None:
