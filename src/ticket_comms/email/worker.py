@@ -40,6 +40,7 @@ from ticket_comms.email import builtin, templates
 from ticket_comms.email.service import (
     bounce_address,
     build_message,
+    build_signer,
     preferences_url,
     ticket_url,
     unsubscribe_url,
@@ -260,6 +261,7 @@ class EmailSender:
         self.concurrency = concurrency
         self.worker_id = random.randint(1, 2**31 - 1)
         self.writer = ResultWriter(ctx.db, self.worker_id)
+        self.signer = build_signer(ctx.settings)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -421,6 +423,9 @@ class EmailSender:
                 unsubscribe=context["links"].get("unsubscribe"),
                 log_id=str(row["id"]),
             )
+            if self.signer is not None:
+                # RSA signing takes about a millisecond: off the event loop.
+                raw = await asyncio.get_running_loop().run_in_executor(None, self.signer.sign, raw)
         except Exception as exc:
             reason = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
             if not isinstance(
