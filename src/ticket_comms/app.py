@@ -32,6 +32,7 @@ from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import router as email_router
 from ticket_comms.email import tasks as email_tasks
 from ticket_comms.email import template_router as email_template_router
+from ticket_comms.email import tracking as email_tracking
 from ticket_comms.email import worker as email_worker
 from ticket_comms.errors import AppError
 from ticket_comms.notifications import router as notifications_router
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Any:
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.jobs = email_tasks.build_jobs(url)
         ctx.worker = await email_worker.start_inline(ctx)
+        inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -185,6 +187,8 @@ def create_app(settings: Settings | None = None) -> Any:
         finally:
             if ctx.worker is not None:
                 await ctx.worker.stop()
+            if inbound_smtp is not None:
+                await inbound_smtp.stop()
             orphan_sweeper.cancel()
             await asyncio.gather(orphan_sweeper, return_exceptions=True)
             if ctx.dev_mailbox is not None:

@@ -226,3 +226,33 @@ async def test_ses_events_through_signed_sns(mail: Mail, sns_key):
     assert (await web.post("/api/v1/email/webhooks/ses", content=b"not json")).status_code == 400
     assert (await web.post("/api/v1/email/webhooks/ses", json={"Type": "Nope"})).status_code == 400
     assert (await mail.log(carol_log["id"]))["status"] == "Delivered"
+
+
+async def test_inbound_smtp_listener_takes_reports(database_url, tmp_path, sink):
+    import aiosmtplib
+
+    from tests.conftest import free_port, make_settings, start_app
+    from tests.email.support import MAIL_SETTINGS
+
+    port = free_port()
+    app = await start_app(
+        make_settings(database_url, tmp_path, smtp_url=sink.url, inbound_smtp_port=port, **MAIL_SETTINGS)
+    )
+    sink.reset()
+    mail = Mail(app, sink)
+    try:
+        await mail.users("carol")
+        log = await sent_otp(mail, "carol")
+        report = dsn(action="delivered", status="2.0.0", recipient="carol@example.com", envid=log["id"])
+        await aiosmtplib.send(
+            report,
+            sender="mailer-daemon@mx.example.net",
+            recipients=["bounces@tickets.test"],
+            hostname="127.0.0.1",
+            port=port,
+        )
+        entry = await mail.wait_status(log["id"], "Delivered")
+        assert entry["deliveredAt"]
+    finally:
+        await mail.close()
+        await app.stop()

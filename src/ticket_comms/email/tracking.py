@@ -243,6 +243,50 @@ async def process_inbound(ctx: AppContext, raw: bytes) -> dict[str, Any]:
     return {"isReport": True, "matched": matched}
 
 
+class InboundSmtp:
+    """INBOUND_SMTP_PORT: an SMTP listener for mail to the bounce address, so delivery reports need no
+    MTA piping them to /email/inbound. Every message is handled as that endpoint handles it."""
+
+    def __init__(self, ctx: AppContext, host: str, port: int):
+        self.ctx = ctx
+        self.host = host
+        self.port = port
+        self._server: asyncio.AbstractServer | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        try:
+            await process_inbound(self.ctx, envelope.original_content or b"")
+        except Exception:
+            log.exception("could not process an inbound message")
+            return "451 4.3.0 Could not process the message now; try again later"
+        return "250 2.0.0 Accepted"
+
+    async def start(self) -> None:
+        from aiosmtpd.smtp import SMTP
+
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="ticket-comms", data_size_limit=MAX_INBOUND_BYTES, loop=loop),
+            host=self.host,
+            port=self.port,
+        )
+        log.info("inbound SMTP listening", extra={"fields": {"host": self.host, "port": self.port}})
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+async def start_inbound_smtp(ctx: AppContext) -> InboundSmtp | None:
+    port = ctx.settings.inbound_smtp_port
+    if not port:
+        return None
+    listener = InboundSmtp(ctx, ctx.settings.host, port)
+    await listener.start()
+    return listener
+
+
 # ---------------------------------------------------------------------------------------------
 # Amazon SES through SNS
 
