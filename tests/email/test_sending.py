@@ -260,3 +260,40 @@ async def test_logs_filters_pagination_and_stats(mail: Mail):
     assert (await member.get("/api/v1/email/stats")).status_code == 403
     assert (await member.get(f"/api/v1/email/logs/{ids[0]}")).status_code == 403
     assert (await admin.get("/api/v1/email/logs/00000000-0000-0000-0000-000000000000")).status_code == 404
+
+
+async def test_hostile_event_input_is_a_4xx(mail: Mail):
+    await mail.users("carol")
+    service = mail.service
+    otp = EXTERNAL_EVENTS["OTPRequested"]
+    cases = [
+        ({"type": "OTPRequested", "recipientIds": ["carol"], "data": "not an object"}, 422),
+        ({"type": "OTPRequested", "ticketId": "not-a-uuid", "data": otp}, 422),
+        ({"type": "OTPRequested", "ticketId": "00000000-0000-0000-0000-000000000000", "data": otp}, 404),
+        ({"type": "OTPRequested", "data": otp}, 422),
+        ({"type": "OTPRequested", "recipientIds": "carol", "data": otp}, 422),
+        ({"type": "OTPRequested", "recipientIds": ["carol"], "data": otp, "idempotencyKey": "k" * 201}, 422),
+        ({"type": "OTPRequested", "recipientIds": [f"u{i}" for i in range(1001)], "data": otp}, 422),
+        ({"type": "", "recipientIds": ["carol"], "data": otp}, 422),
+        ({"type": {"$ne": 1}, "recipientIds": ["carol"], "data": otp}, 422),
+    ]
+    for body, status in cases:
+        r = await service.post("/api/v1/events", json=body)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["error"]["code"]
+    r = await service.post("/api/v1/events", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    # A ticket with nobody else to tell: accepted, nothing to deliver.
+    ticket = (await mail.client("carol").post("/api/v1/tickets", json={"title": "Solo"})).json()
+    r = await service.post(
+        "/api/v1/events",
+        json={
+            "type": "QuoteApproved",
+            "ticketId": ticket["id"],
+            "actorId": "carol",
+            "data": EXTERNAL_EVENTS["QuoteApproved"],
+        },
+    )
+    assert r.status_code == 202 and r.json()["deliveries"] == []
+    await asyncio.sleep(0.3)
+    assert mail.sink.messages == []

@@ -394,7 +394,8 @@ class EmailSender:
             "name": row["recipient_name"] or row["recipient_email"],
             "email": row["recipient_email"],
         }
-        data.setdefault("app", {"name": settings.app_name, "url": settings.base_url})
+        # Ours, whatever the event's data says: links and names in our emails come from our configuration.
+        data["app"] = {"name": settings.app_name, "url": settings.base_url}
         return data
 
     async def _send_one(self, row: dict[str, Any], by_name: dict[str, templates.Template]) -> None:
