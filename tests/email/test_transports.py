@@ -157,3 +157,18 @@ async def test_ses_transport(database_url, tmp_path, ses_server):
     finally:
         await mail.close()
         await app.stop()
+
+
+async def test_without_smtp_url_emails_land_in_the_dev_mailbox(database_url, tmp_path):
+    app = await start_app(make_settings(database_url, tmp_path, **MAIL_SETTINGS))  # SMTP_URL unset
+    mail = Mail(app, Sink())
+    try:
+        entry = await sent(mail, "QuoteCreated", QUOTE)
+        box = (await app.client().get("/dev/mailbox.json")).json()  # loopback client
+        assert [(m["messageId"], m["subject"]) for m in box["items"]] == [
+            (entry["messageId"], entry["subject"])
+        ]
+        assert box["items"][0]["mailFrom"] == "bounces@tickets.test"
+    finally:
+        await mail.close()
+        await app.stop()
