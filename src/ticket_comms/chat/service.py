@@ -140,11 +140,8 @@ async def send_message(
         "reply_to_id": body.reply_to_id,
         "client_id": body.client_id,
     }
-    # A plain message is one INSERT statement, atomic on its own: in autocommit it needs no
-    # BEGIN/COMMIT round trips (the socket fan-out benchmark's hot path).
-    single_statement = body.reply_to_id is None and body.attachment_id is None
     try:
-        async with ctx.db.connection() if single_statement else ctx.db.transaction() as conn:
+        async with ctx.db.transaction() as conn:
             if body.reply_to_id is not None:
                 await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
             attachment = None
