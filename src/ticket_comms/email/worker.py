@@ -234,7 +234,7 @@ class ResultWriter:
                     async with self.db.connection() as conn:
                         await conn.execute(WRITE_RESULTS, params)
                     break
-                except (psycopg.OperationalError, psycopg_pool_timeout()) as exc:
+                except Exception as exc:
                     # The rows stay claimed by us, so nobody else sends them while we wait for the database.
                     log.warning(
                         "could not record email results; retrying", extra={"fields": {"error": str(exc)}}
@@ -243,12 +243,6 @@ class ResultWriter:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
-
-
-def psycopg_pool_timeout() -> type[Exception]:
-    from psycopg_pool import PoolTimeout
-
-    return PoolTimeout
 
 
 class EmailSender:
@@ -447,9 +441,16 @@ class EmailSender:
                 )
             )
             return
-        result = await self.transport.send(
-            OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
-        )
+        try:
+            result = await self.transport.send(
+                OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
+            )
+        except Exception as exc:
+            # A transport bug must not strand the claimed row: record it as a transient failure.
+            log.exception(
+                "the transport failed unexpectedly", extra={"fields": {"emailLogId": str(row["id"])}}
+            )
+            result = SendResult(False, reply=f"{exc.__class__.__name__}: {exc}")
         await self.writer.put(outcome(self.settings, row, result, subject, datetime.now(UTC)))
         if result.ok:
             self.sent += 1
