@@ -193,6 +193,7 @@ def run() -> dict[str, Any]:
                     cpu_seconds(api.pid),
                     machine_cpu(),
                 )
+                sink_before = cpu_seconds(sink.pid)
                 already = sent_count(url)
                 accepted, started, posted = asyncio.run(
                     post_events(base, users, rate, offset=len(phases) * EVENTS)
@@ -212,6 +213,7 @@ def run() -> dict[str, Any]:
                         "finished": finished,
                         "cpu": cpu_seconds(worker.pid) - cpu_before,
                         "apiCpu": cpu_seconds(api.pid) - api_before,
+                        "sinkCpu": cpu_seconds(sink.pid) - sink_before,
                         "busy": (machine_after[0] - machine_before[0])
                         / max(1, machine_after[1] - machine_before[1]),
                     }
@@ -244,6 +246,7 @@ def run() -> dict[str, Any]:
             "relayReceived": len(latencies),
             "workerCpuSecondsPer1000": round(phase["cpu"] / EMAILS * 1000, 3),
             "apiCpuSecondsPer1000": round(phase["apiCpu"] / EMAILS * 1000, 3),
+            "sinkCpuSecondsPer1000": round(phase["sinkCpu"] / EMAILS * 1000, 3),
             "machineBusy": round(phase["busy"], 3),
         }
     return result
