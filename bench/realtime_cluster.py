@@ -11,7 +11,7 @@ import json
 import os
 
 from bench.common import serve
-from bench.realtime_fanout import scenario
+from bench.realtime_fanout import scenario, server_env
 from bench.realtime_setup import redis_server, seeded_database
 
 
@@ -20,8 +20,8 @@ def main() -> None:
     os.environ.setdefault("RATES", "200,400,600,800,1000,1200")
     with (
         redis_server() as redis_url,
-        serve(url, REDIS_URL=redis_url) as (a, proc_a),
-        serve(url, REDIS_URL=redis_url) as (b, proc_b),
+        serve(url, REDIS_URL=redis_url, **server_env()) as (a, proc_a),
+        serve(url, REDIS_URL=redis_url, **server_env()) as (b, proc_b),
     ):
         result = scenario([a, b], [proc_a.pid, proc_b.pid], url, "realtime_cluster")
     print(json.dumps(result, indent=2))

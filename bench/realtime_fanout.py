@@ -15,25 +15,31 @@ import os
 from typing import Any
 
 from bench.common import serve
-from bench.realtime_setup import run_generator, seeded_database, tickets
+from bench.realtime_setup import postgres_data_dir, run_generator, seeded_database, tickets
 
 P99_LIMIT_MS = 100.0
-DEFAULT_RATES = "200,400,600,800,900,1000,1100,1200,1400,1600"
+DEFAULT_RATES = "200,400,600,800,900,1000,1100,1200,1300,1400,1600"
+
+
+def within_limit(step: dict[str, Any]) -> bool:
+    return (
+        step["latency_ms"].get("p99", 1e9) <= P99_LIMIT_MS
+        and step["undelivered_messages"] == 0
+        and step["sent_rate"] >= 0.95 * step["target_rate"]
+    )
 
 
 def capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The highest sustained step within the limit, and the step where p99 passed it."""
-    good = [
-        s
-        for s in steps
-        if s["latency_ms"].get("p99", 1e9) <= P99_LIMIT_MS
-        and s["undelivered_messages"] == 0
-        and s["sent_rate"] >= 0.95 * s["target_rate"]
-    ]
-    bad = [s for s in steps if s not in good]
+    """The highest rate whose p99 stayed within the limit, the first rate above it that did not,
+    and the lower rates that failed anyway (isolated stalls, reported rather than hidden)."""
+    good = [s["target_rate"] for s in steps if within_limit(s)]
+    best = max(good, default=0)
     return {
-        "sustained_msgs_per_s_p99_within_100ms": good[-1]["sent_rate"] if good else 0,
-        "first_rate_over_limit": bad[0]["target_rate"] if bad else None,
+        "sustained_msgs_per_s_p99_within_100ms": best,
+        "first_rate_over_limit": next((s["target_rate"] for s in steps if s["target_rate"] > best), None),
+        "rates_below_that_missed_the_limit": [
+            s["target_rate"] for s in steps if s["target_rate"] < best and not within_limit(s)
+        ],
     }
 
 
@@ -54,6 +60,7 @@ def scenario(bases: list[str], pids: list[int], url: str, name: str) -> dict[str
     config = {
         "bases": bases,
         "server_pids": pids,
+        "postgres_data_dir": postgres_data_dir(url),
         "tickets": tickets(url, count),
         "rates": [int(r) for r in os.environ.get("RATES", DEFAULT_RATES).split(",")],
         "step_seconds": float(os.environ.get("STEP_SECONDS", "10")),
@@ -61,7 +68,8 @@ def scenario(bases: list[str], pids: list[int], url: str, name: str) -> dict[str
     }
     result = run_generator("fanout", config)
     steps = result.get("steps", [])
-    over = next((s for s in steps if s["latency_ms"].get("p99", 1e9) > P99_LIMIT_MS), None)
+    best = capacity(steps)["sustained_msgs_per_s_p99_within_100ms"]
+    over = next((s for s in steps if s["target_rate"] > best), None)
     return {
         "scenario": name,
         "tickets": count,
@@ -73,9 +81,15 @@ def scenario(bases: list[str], pids: list[int], url: str, name: str) -> dict[str
     }
 
 
+def server_env() -> dict[str, str]:
+    """DATABASE_POOL_SIZE for the server(s) under test, when the run sets it."""
+    size = os.environ.get("DATABASE_POOL_SIZE")
+    return {"DATABASE_POOL_SIZE": size} if size else {}
+
+
 def main() -> None:
     url = seeded_database()
-    with serve(url) as (base, proc):
+    with serve(url, **server_env()) as (base, proc):
         result = scenario([base], [proc.pid], url, "realtime_fanout")
     print(json.dumps(result, indent=2))
 

@@ -13,20 +13,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
 
 from bench.common import ROOT, database, free_port
+from ticket_comms import migrations
+from ticket_comms.database import start_embedded_postgres
 
 USERS = 10_000
 PER_TICKET = 4
 TICKETS = USERS // PER_TICKET
 
 
+def _database() -> str:
+    """`bench_realtime` on DATABASE_URL's server, or else on an embedded server of its own
+    (.data/bench-realtime): other scenarios' databases then do not share its WAL, whose flushes are
+    what every message's commit waits for."""
+    if os.environ.get("DATABASE_URL"):
+        return database("bench_realtime")
+    admin = start_embedded_postgres(ROOT / ".data" / "bench-realtime", "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'bench_realtime'").fetchone():
+            conn.execute('CREATE DATABASE "bench_realtime"')
+    parts = urlsplit(admin)
+    url = urlunsplit((parts.scheme, parts.netloc, "/bench_realtime", parts.query, parts.fragment))
+    migrations.upgrade(url)
+    return url
+
+
 def seeded_database() -> str:
     """`bench_realtime`: users rt0..rt9999; ticket i has participants rt(4i)..rt(4i+3); no messages."""
-    url = database("bench_realtime")
+    url = _database()
     with psycopg.connect(url, autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM ticket_participants").fetchone()
         if not have or have[0] != USERS:
@@ -53,6 +72,12 @@ def seeded_database() -> str:
         conn.execute("UPDATE ticket_participants SET last_read_seq = 0, last_read_at = NULL")
         conn.execute("VACUUM ANALYZE")
     return url
+
+
+def postgres_data_dir(url: str) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+    return str(row[0]) if row else ""
 
 
 def tickets(url: str, count: int) -> list[dict[str, Any]]:

@@ -29,8 +29,16 @@ class CurrentUser:
         return self.role == "service"
 
 
+# A user whose stored claims are already these inserts nothing: ON CONFLICT DO UPDATE would lock
+# (and so write WAL for, and make the commit wait on a WAL flush for) the row even when its WHERE
+# is false, and every Socket.IO connect and first request of a user runs this.
 UPSERT_FROM_CLAIMS = """
-INSERT INTO users (id, email, name, role) VALUES (%(id)s, %(email)s, %(name)s, %(role)s)
+INSERT INTO users (id, email, name, role)
+SELECT %(id)s, %(email)s, %(name)s, %(role)s
+WHERE NOT EXISTS (
+    SELECT 1 FROM users u WHERE u.id = %(id)s
+      AND (u.email, u.name, u.role) IS NOT DISTINCT FROM
+          (coalesce(%(email)s, u.email), coalesce(%(name)s, u.name), %(role)s))
 ON CONFLICT (id) DO UPDATE SET
     email = coalesce(EXCLUDED.email, users.email),
     name = coalesce(EXCLUDED.name, users.name),
