@@ -58,6 +58,8 @@ CONCURRENCY = 200
 CLAIM_BATCH = 100
 # A result write waits this long for others to join it (group commit), when few are waiting.
 FLUSH_GATHER_SECONDS = 0.004
+# Woken by a new email, wait this long for others to commit so they are claimed together.
+CLAIM_GATHER_SECONDS = 0.005
 NEXT_DUE_EVERY_SECONDS = 0.25
 RECOVER_EVERY_SECONDS = 5.0
 IDLE_POLL_SECONDS = 5.0
@@ -324,6 +326,8 @@ class EmailSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
+            if self._wake.is_set():
+                await asyncio.sleep(CLAIM_GATHER_SECONDS)
 
     async def _idle_timeout(self, checked: bool) -> float:
         """How long to sleep when idle: until the next retry falls due (looked up at most every

@@ -133,7 +133,12 @@ def ticket_data(settings: Any, ticket: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _template(conn: Connection, name: str) -> templates.Template | None:
-    cur = await conn.execute("SELECT * FROM email_templates WHERE name = %s", (name,))
+    """The template's declared variables and switch; its sources are not needed to check an event's data."""
+    cur = await conn.execute(
+        "SELECT id, name, subject, '' AS html_content, NULL AS text_content, variables, is_active, created_at, "
+        "updated_at FROM email_templates WHERE name = %s",
+        (name,),
+    )
     row = await cur.fetchone()
     return templates.Template.from_row(row) if row else None
 
