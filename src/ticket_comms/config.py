@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     dkim_private_key: str | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # Extension: the SES configuration set whose event destinations publish Delivery/Bounce/Complaint to SNS.
+    ses_configuration_set: str | None = None
 
     # Extensions beyond the contract.
     cors_origins: list[str] = Field(default_factory=list)

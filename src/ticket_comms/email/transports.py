@@ -318,18 +318,21 @@ class SesTransport:
 
         # Region, credentials and endpoint come from boto3's own configuration (AWS_REGION, AWS_ENDPOINT_URL...).
         self._client = boto3.client("sesv2")
+        self._configuration_set = settings.ses_configuration_set
 
     async def send(self, email: OutgoingEmail) -> SendResult:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        request: dict[str, Any] = {
+            "FromEmailAddress": _header_from(email.raw) or email.sender,
+            "Destination": {"ToAddresses": [email.recipient]},
+            "Content": {"Raw": {"Data": email.raw}},
+            "FeedbackForwardingEmailAddress": email.sender,
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
         try:
-            response = await asyncio.to_thread(
-                self._client.send_email,
-                FromEmailAddress=_header_from(email.raw) or email.sender,
-                Destination={"ToAddresses": [email.recipient]},
-                Content={"Raw": {"Data": email.raw}},
-                FeedbackForwardingEmailAddress=email.sender,
-            )
+            response = await asyncio.to_thread(self._client.send_email, **request)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
