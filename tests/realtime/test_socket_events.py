@@ -28,6 +28,8 @@ async def _refused(base_url: str, auth: Any, headers: dict[str, str] | None = No
             base_url, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=5
         )
     assert not client.connected
+    if client.eio.http is not None:
+        await client.eio.http.close()  # the refused client's HTTP session
     return errors
 
 
@@ -473,8 +475,8 @@ async def test_a_removed_participant_stops_receiving_at_once(
 
 async def test_same_origin_only_by_default(app: RunningApp) -> None:
     token = app.token("alice", name="Alice")
-    errors_before = await _refused(app.base_url, {"token": token}, {"Origin": "http://evil.example"})
-    assert errors_before == [] or errors_before[0] is None or "code" not in (errors_before[0] or {})
+    # A browser page on another origin is refused at the handshake.
+    await _refused(app.base_url, {"token": token}, {"Origin": "http://evil.example"})
     sock = await open_socket(app.base_url, "alice", token, headers={"Origin": app.base_url})
     assert sock.client.connected
     await sock.client.disconnect()
