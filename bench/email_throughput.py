@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.common import JWT_SECRET, database, free_port, percentiles, serve, token
+from bench.common import JWT_SECRET, ROOT, database, free_port, percentiles, serve, token
 
 EMAILS = int(os.environ.get("EMAILS", "10000"))
 RECIPIENTS = int(os.environ.get("RECIPIENTS", "5"))
@@ -85,6 +85,25 @@ def run_sink(port: int, out: str) -> None:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the embedded PostgreSQL (postmaster and backends); 0 when DATABASE_URL is used."""
+    pidfile = ROOT / ".data" / "bench" / "postgres" / "postmaster.pid"
+    if os.environ.get("DATABASE_URL") or not pidfile.exists():
+        return 0.0
+    master = int(pidfile.read_text().split()[0])
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == master or int(fields[1]) == master:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -193,7 +212,7 @@ def run() -> dict[str, Any]:
                     cpu_seconds(api.pid),
                     machine_cpu(),
                 )
-                sink_before = cpu_seconds(sink.pid)
+                sink_before, pg_before = cpu_seconds(sink.pid), postgres_cpu()
                 already = sent_count(url)
                 accepted, started, posted = asyncio.run(
                     post_events(base, users, rate, offset=len(phases) * EVENTS)
@@ -214,6 +233,7 @@ def run() -> dict[str, Any]:
                         "cpu": cpu_seconds(worker.pid) - cpu_before,
                         "apiCpu": cpu_seconds(api.pid) - api_before,
                         "sinkCpu": cpu_seconds(sink.pid) - sink_before,
+                        "pgCpu": postgres_cpu() - pg_before,
                         "busy": (machine_after[0] - machine_before[0])
                         / max(1, machine_after[1] - machine_before[1]),
                     }
@@ -247,6 +267,7 @@ def run() -> dict[str, Any]:
             "workerCpuSecondsPer1000": round(phase["cpu"] / EMAILS * 1000, 3),
             "apiCpuSecondsPer1000": round(phase["apiCpu"] / EMAILS * 1000, 3),
             "sinkCpuSecondsPer1000": round(phase["sinkCpu"] / EMAILS * 1000, 3),
+            "postgresCpuSecondsPer1000": round(phase["pgCpu"] / EMAILS * 1000, 3),
             "machineBusy": round(phase["busy"], 3),
         }
     return result
