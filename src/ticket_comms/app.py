@@ -170,7 +170,11 @@ def create_app(settings: Settings | None = None) -> Any:
         broadcaster = Broadcaster(sio, settings.redis_url)
         await broadcaster.start()
         ctx = AppContext(
-            settings=settings, db=db, verifier=TokenVerifier(settings), users=Users(db), broadcast=broadcaster,
+            settings=settings,
+            db=db,
+            verifier=TokenVerifier(settings),
+            users=Users(db),
+            broadcast=broadcaster,
             storage=build_storage(settings),
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
@@ -205,8 +209,13 @@ def create_app(settings: Settings | None = None) -> Any:
     api.state.sio = sio
     _install_error_handlers(api)
     if settings.cors_origins:
-        api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type", "X-Request-Id"], max_age=600)
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            max_age=600,
+        )
     api.include_router(auth_router.router)
     api.include_router(tickets_router.router)
     api.include_router(chat_router.router)
