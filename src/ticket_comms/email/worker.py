@@ -497,20 +497,28 @@ class Worker:
                 await asyncio.gather(*side, return_exceptions=True)
 
     async def _run_jobs(self, jobs: Any) -> None:
+        """procrastinate's worker for the delayed jobs, restarted if it stops (the database went away)."""
         delay = self.ctx.settings.message_email_delay_seconds
-        async with jobs.open_async():
-            await _retry_stalled(jobs)
-            await jobs.run_worker_async(
-                queues=["notifications"],
-                concurrency=4,
-                install_signal_handlers=False,
-                wait=True,
-                fetch_job_polling_interval=max(0.2, min(2.0, delay / 4)),
-                delete_jobs="successful",
-                additional_context={"ctx": self.ctx},
-                update_heartbeat_interval=5,
-                stalled_worker_timeout=15,
-            )
+        while True:
+            try:
+                async with jobs.open_async():
+                    await _retry_stalled(jobs)
+                    await jobs.run_worker_async(
+                        queues=["notifications"],
+                        concurrency=4,
+                        install_signal_handlers=False,
+                        wait=True,
+                        fetch_job_polling_interval=max(0.2, min(2.0, delay / 4)),
+                        delete_jobs="successful",
+                        additional_context={"ctx": self.ctx},
+                        update_heartbeat_interval=5,
+                        stalled_worker_timeout=15,
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the job worker stopped; restarting in 2 s")
+            await asyncio.sleep(2)
 
     async def stop(self) -> None:
         self._stopping = True
