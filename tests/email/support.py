@@ -236,6 +236,18 @@ class Mail:
                 raise AssertionError(f"log {log_id} is {entry['status']}, expected {statuses}: {entry}")
             await asyncio.sleep(0.05)
 
+    async def settled(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+        """The email logs once `count` exist and none is Pending (the relay can have an email a moment
+        before its log says Sent)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            items = (await self.admin.get("/api/v1/email/logs", params={"limit": 200})).json()["items"]
+            if len(items) >= count and all(i["status"] != "Pending" for i in items):
+                return items
+            if time.monotonic() > deadline:
+                raise AssertionError(f"logs not settled: {[(i['templateName'], i['status']) for i in items]}")
+            await asyncio.sleep(0.05)
+
     async def close(self) -> None:
         for c in self._clients:
             await c.aclose()

@@ -100,7 +100,7 @@ async def test_ticket_events_reach_the_other_participants(mail: Mail):
     r = await alice.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "Completed"})
     assert r.status_code == 200, r.text
     done = await mail.sink.wait_for(9)  # TicketStatusChanged + TicketCompleted, to bob and carol
-    logs = (await mail.admin.get("/api/v1/email/logs", params={"limit": 50})).json()["items"]
+    logs = await mail.settled(9)
     by_template: dict[str, int] = {}
     for entry in logs:
         assert entry["status"] == "Sent"

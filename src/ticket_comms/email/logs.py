@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
+
 from ticket_comms.context import AppContext
 from ticket_comms.email.models import EMAIL_STATUSES
 from ticket_comms.errors import NotFound, ValidationFailed
@@ -148,3 +150,57 @@ async def stats(
                 {"date": r["day"].isoformat(), **{k: r[k] for k in COUNTS}} for r in await cur.fetchall()
             ]
     return out
+
+
+# Response shapes (for the OpenAPI document).
+
+
+class EmailLogEvent(BaseModel):
+    type: str
+    at: str
+    detail: dict[str, Any]
+
+
+class EmailLogOut(BaseModel):
+    id: str
+    templateName: str
+    recipientEmail: str
+    recipientId: str | None
+    subject: str | None
+    status: str
+    attempts: int
+    sentAt: str | None
+    deliveredAt: str | None
+    errorMessage: str | None
+    providerMessageId: str | None
+    messageId: str
+    eventId: str | None
+    nextAttemptAt: str | None
+    createdAt: str
+    updatedAt: str
+    events: list[EmailLogEvent] | None = None
+
+
+class EmailLogPage(BaseModel):
+    items: list[EmailLogOut]
+    nextCursor: str | None
+
+
+class DailyStats(BaseModel):
+    date: str
+    total: int
+    pending: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+
+
+class EmailStats(BaseModel):
+    total: int
+    pending: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+    daily: list[DailyStats] | None = None

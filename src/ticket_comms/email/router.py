@@ -26,7 +26,7 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
 
 
-@router.get("/logs")
+@router.get("/logs", response_model=logs.EmailLogPage)
 async def list_logs(
     ctx: Ctx,
     _: Admin,
@@ -52,12 +52,12 @@ async def list_logs(
     )
 
 
-@router.get("/logs/{log_id}")
+@router.get("/logs/{log_id}", response_model=logs.EmailLogOut)
 async def get_log(ctx: Ctx, _: Admin, log_id: UUID):
     return json(await logs.get_log(ctx, log_id))
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=logs.EmailStats)
 async def stats(
     ctx: Ctx,
     _: Admin,

@@ -6,13 +6,24 @@ from fastapi import APIRouter, Query
 
 from ticket_comms.deps import AdminOrService, Ctx, User, json
 from ticket_comms.notifications import service as notifications
-from ticket_comms.notifications.schemas import MarkNotificationsRead, Preferences, RaiseEvent
+from ticket_comms.notifications.schemas import (
+    EventAccepted,
+    MarkNotificationsRead,
+    NotificationPage,
+    NotificationsRead,
+    Preferences,
+    PreferencesOut,
+    RaiseEvent,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 
-@router.post("/events", status_code=202)
+@router.post("/events", status_code=202, response_model=EventAccepted)
 async def raise_event(ctx: Ctx, caller: AdminOrService, body: RaiseEvent):
+    """Raise an event (admins and services). Recipients default to the ticket's participants other than
+    the actor. A repeated `idempotencyKey` answers the first response again (header
+    `Idempotent-Replayed: true`) and sends nothing. `data` missing what the template needs is a 422."""
     result = await notifications.submit_event(ctx, caller, body)
     duplicate = result.pop("duplicate", False)
     response = json(result, 202)
@@ -21,17 +32,18 @@ async def raise_event(ctx: Ctx, caller: AdminOrService, body: RaiseEvent):
     return response
 
 
-@router.get("/me/notification-preferences")
+@router.get("/me/notification-preferences", response_model=PreferencesOut)
 async def get_preferences(ctx: Ctx, user: User):
     return json(await notifications.get_preferences(ctx, user))
 
 
-@router.put("/me/notification-preferences")
+@router.put("/me/notification-preferences", response_model=PreferencesOut)
 async def put_preferences(ctx: Ctx, user: User, body: Preferences):
+    """Fields left out keep their value. `emailEvents` lists the event types to email; unknown ones are a 422."""
     return json(await notifications.put_preferences(ctx, user, body))
 
 
-@router.get("/me/notifications")
+@router.get("/me/notifications", response_model=NotificationPage)
 async def list_notifications(
     ctx: Ctx,
     user: User,
@@ -44,6 +56,6 @@ async def list_notifications(
     )
 
 
-@router.post("/me/notifications/read")
+@router.post("/me/notifications/read", response_model=NotificationsRead)
 async def mark_read(ctx: Ctx, user: User, body: MarkNotificationsRead | None = None):
     return json(await notifications.mark_notifications_read(ctx, user, body.ids if body else None))

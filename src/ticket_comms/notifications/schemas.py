@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ticket_comms.chat.schemas import CamelModel
 
@@ -28,3 +28,51 @@ class Preferences(CamelModel):
 
 class MarkNotificationsRead(CamelModel):
     ids: list[UUID] | None = Field(default=None, max_length=1000)
+
+
+# Response shapes (for the OpenAPI document; the services build the JSON).
+
+
+class Delivery(BaseModel):
+    recipientId: str
+    channel: str = Field(description="email or inApp")
+    status: str = Field(
+        description="email: Pending, Disabled, Muted, Suppressed, NoAddress, TemplateInactive; "
+        "inApp: Created, Disabled, Muted"
+    )
+    emailLogId: str | None = None
+    notificationId: str | None = None
+
+
+class EventAccepted(BaseModel):
+    eventId: str
+    deliveries: list[Delivery]
+
+
+class PreferencesOut(BaseModel):
+    emailEnabled: bool
+    pushEnabled: bool
+    chatEnabled: bool
+    emailEvents: list[str]
+
+
+class NotificationOut(BaseModel):
+    id: str
+    type: str
+    title: str
+    body: str
+    ticketId: str | None
+    data: dict[str, Any]
+    createdAt: str
+    readAt: str | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    nextCursor: str | None
+    unread: int
+
+
+class NotificationsRead(BaseModel):
+    updated: int
+    unread: int
