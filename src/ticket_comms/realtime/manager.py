@@ -93,9 +93,14 @@ class _FastEmit:
         if callback or namespace not in self.rooms:
             return False
         args = list(data) if isinstance(data, tuple) else ([data] if data is not None else [])
-        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        if not isinstance(encoded, list):
-            encoded = [encoded]
+        if namespace == "/":
+            # The Socket.IO EVENT packet, encoded once for every recipient. The stock Packet also
+            # walks the whole payload looking for bytes to send as binary attachments; this
+            # service's events are JSON only.
+            encoded = [f"{packet.EVENT}{self.server.packet_class.json.dumps([event, *args])}"]
+        else:
+            built = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+            encoded = built if isinstance(built, list) else [built]
         eio_pkts = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in encoded]
         skip: set[str] = set()
         for entry in skip_sid if isinstance(skip_sid, list) else [skip_sid]:

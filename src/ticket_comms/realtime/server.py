@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -103,6 +103,15 @@ class SyncPayload(TicketRef):
 
 M = TypeVar("M", bound=BaseModel)
 
+# The event loop keeps only weak references to tasks: timers' tasks are held here until done.
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
 
 def _parse(model: type[M], payload: Any) -> M:
     if isinstance(payload, str) and "ticket_id" in model.model_fields:
@@ -141,7 +150,7 @@ class Typing:
         if is_typing:
             loop = asyncio.get_running_loop()
             self.timers[key] = loop.call_later(
-                TYPING_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._expire(key, ticket_id, user_id))
+                TYPING_TIMEOUT_SECONDS, lambda: _spawn(self._expire(key, ticket_id, user_id))
             )
         if is_typing != was_typing:
             await self.ctx.broadcast.typing(ticket_id, user_id, is_typing)
@@ -232,7 +241,7 @@ def build_server(
         # A token that expires while connected ends the connection.
         delay = max(0.0, user.expires_at - time.time())
         loop = asyncio.get_running_loop()
-        expiry[sid] = loop.call_later(delay, lambda: asyncio.ensure_future(token_expired(sid)))
+        expiry[sid] = loop.call_later(delay, lambda: _spawn(token_expired(sid)))
 
     async def token_expired(sid: str) -> None:
         expiry.pop(sid, None)
