@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
@@ -143,7 +142,8 @@ def build_message(
     unsubscribe: str | None,
     log_id: str,
 ) -> bytes:
-    boundary = f"=_tc_{secrets.token_hex(12)}"
+    # Unique per email without a random draw; "=_" never occurs in quoted-printable text ("=" is "=3D").
+    boundary = f"=_tc_{log_id.replace('-', '')}"
     headers = [
         f"From: {_from_header(settings.email_from)}",
         f"To: {_address(to_name, to_email)}",

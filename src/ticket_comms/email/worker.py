@@ -32,7 +32,6 @@ from uuid import UUID
 
 import orjson
 import psycopg
-from psycopg.types.json import Jsonb
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import SEARCH_PATH_OPTION, Database
@@ -113,9 +112,9 @@ SET status = r.status, claimed_by = NULL, updated_at = now(),
     provider_message_id = coalesce(r.provider_id, l.provider_message_id),
     next_attempt_at = coalesce(r.next_at, l.next_attempt_at),
     events = l.events || jsonb_build_array(r.event)
-FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(subjects)s::text[], %(errors)s::text[],
-            %(provider_ids)s::text[], %(next_ats)s::timestamptz[], %(events)s::jsonb[], %(ats)s::timestamptz[])
-     AS r(id, status, subject, error, provider_id, next_at, event, at)
+FROM jsonb_to_recordset(%(results)s::jsonb)
+     AS r(id uuid, status text, subject text, error text, provider_id text, next_at timestamptz, event jsonb,
+          at timestamptz)
 WHERE l.id = r.id AND l.claimed_by = %(worker)s
 """
 
@@ -220,17 +219,23 @@ class ResultWriter:
                 await asyncio.sleep(FLUSH_GATHER_SECONDS)
             batch, self._pending = self._pending[:RESULT_BATCH], self._pending[RESULT_BATCH:]
             results = [r for r, _ in batch]
-            params = {
-                "ids": [r.log_id for r in results],
-                "statuses": [r.status for r in results],
-                "subjects": [r.subject for r in results],
-                "errors": [r.error for r in results],
-                "provider_ids": [r.provider_id for r in results],
-                "next_ats": [r.next_at for r in results],
-                "events": [Jsonb(r.event, dumps=_dumps) for r in results],
-                "ats": [r.at for r in results],
-                "worker": self.worker_id,
-            }
+            # One JSON document (orjson) rather than eight typed arrays: far less work per row on our side.
+            document = orjson.dumps(
+                [
+                    {
+                        "id": r.log_id,
+                        "status": r.status,
+                        "subject": r.subject,
+                        "error": r.error,
+                        "provider_id": r.provider_id,
+                        "next_at": r.next_at,
+                        "event": r.event,
+                        "at": r.at,
+                    }
+                    for r in results
+                ]
+            ).decode()
+            params = {"results": document, "worker": self.worker_id}
             while True:
                 try:
                     async with self.db.connection() as conn:
