@@ -69,6 +69,9 @@ class Sink:
     messages: list[Caught] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     scripts: dict[str, list[str]] = field(default_factory=dict)
+    # Extra aiosmtpd.SMTP arguments (STARTTLS context, authenticator...) and a TLS context for smtps.
+    smtp_options: dict[str, Any] = field(default_factory=dict)
+    implicit_tls: Any = None
     _server: Any = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -80,7 +83,10 @@ class Sink:
         loop = asyncio.get_running_loop()
         handler = _Handler(self)
         self._server = await loop.create_server(
-            lambda: _DsnSMTP(handler, hostname="sink.test", loop=loop), host=self.host, port=self.port
+            lambda: _DsnSMTP(handler, hostname="sink.test", loop=loop, **self.smtp_options),
+            host=self.host,
+            port=self.port,
+            ssl=self.implicit_tls,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 

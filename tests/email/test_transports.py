@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import ssl
 
 import boto3
 import dkim
@@ -172,3 +173,74 @@ async def test_without_smtp_url_emails_land_in_the_dev_mailbox(database_url, tmp
     finally:
         await mail.close()
         await app.stop()
+
+
+def server_tls(tmp_path) -> ssl.SSLContext:
+    """A TLS server context with a self-signed certificate for 127.0.0.1."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+async def test_tls_and_auth_from_smtp_url(database_url, tmp_path, mode):
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"mailer", b"s3cret:pw"))
+
+    context = server_tls(tmp_path)
+    options = {"authenticator": authenticator, "auth_required": True}
+    if mode == "starttls":
+        sink = Sink(smtp_options={**options, "tls_context": context, "require_starttls": True})
+    else:
+        # aiosmtpd does not notice TLS set up by the listening socket; AUTH still runs inside it.
+        sink = Sink(
+            smtp_options={"authenticator": authenticator, "auth_require_tls": False}, implicit_tls=context
+        )
+    await sink.start()
+    scheme = "smtp" if mode == "starttls" else "smtps"
+    query = "starttls=true&verify=false" if mode == "starttls" else "verify=false"
+    url = f"{scheme}://mailer:s3cret%3Apw@127.0.0.1:{sink.port}?{query}"
+    app = await start_app(make_settings(database_url, tmp_path, smtp_url=url, **MAIL_SETTINGS))
+    mail = Mail(app, sink)
+    try:
+        await sent(mail, "OTPRequested", OTP)
+        assert [m.rcpt_tos for m in sink.messages] == [["carol@example.com"]]
+        assert logins == [(b"mailer", b"s3cret:pw")]
+    finally:
+        await mail.close()
+        await app.stop()
+        await sink.stop()
