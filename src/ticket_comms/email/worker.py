@@ -573,7 +573,7 @@ async def _standalone(settings: Any) -> int:
     from ticket_comms.attachments.storage import build_storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
-    from ticket_comms.database import resolve_database_url
+    from ticket_comms.database import release_embedded_postgres, resolve_database_url
     from ticket_comms.email.tasks import build_jobs
     from ticket_comms.realtime.broadcast import Broadcaster
 
@@ -596,6 +596,7 @@ async def _standalone(settings: Any) -> int:
     if settings.email_provider.lower() != "ses" and not relay:
         log.error("no SMTP relay: set SMTP_URL (or start `serve` with SMTP_URL unset for the dev mailbox)")
         await db.close()
+        await asyncio.to_thread(release_embedded_postgres)
         return 2
     worker = Worker(ctx, build_transport(settings, relay))
     stop = asyncio.Event()
@@ -604,9 +605,13 @@ async def _standalone(settings: Any) -> int:
         loop.add_signal_handler(sig, stop.set)
     worker.start()
     log.info("ticket-comms worker running")
-    await stop.wait()
-    await worker.stop()
-    await db.close()
+    try:
+        await stop.wait()
+        await worker.stop()
+    finally:
+        await db.close()
+        # Detach from the embedded PostgreSQL (when DATABASE_URL is unset); the last process stops it.
+        await asyncio.to_thread(release_embedded_postgres)
     return 0
 
 
