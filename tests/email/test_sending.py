@@ -297,3 +297,29 @@ async def test_hostile_event_input_is_a_4xx(mail: Mail):
     assert r.status_code == 202 and r.json()["deliveries"] == []
     await asyncio.sleep(0.3)
     assert mail.sink.messages == []
+
+
+async def test_template_edits_apply_to_the_next_email(mail: Mail):
+    await mail.users("carol")
+    event = {"type": "QuoteApproved", "recipientIds": ["carol"], "data": EXTERNAL_EVENTS["QuoteApproved"]}
+    first = await mail.service.post("/api/v1/events", json=event)
+    await mail.wait_status(first.json()["deliveries"][0]["emailLogId"], "Sent")
+    admin = mail.admin
+    try:
+        r = await admin.put(
+            "/api/v1/email/templates/QuoteApproved", json={"subject": "Approved! {{ quote.number }}"}
+        )
+        assert r.status_code == 200, r.text
+        second = await mail.service.post("/api/v1/events", json=event)
+        log = await mail.wait_status(second.json()["deliveries"][0]["emailLogId"], "Sent")
+        assert log["subject"] == "Approved! Q-1042"
+        assert [m.header("Subject") for m in mail.sink.messages][-1] == "Approved! Q-1042"
+        r = await admin.put("/api/v1/email/templates/QuoteApproved", json={"isActive": False})
+        assert r.status_code == 200
+        third = await mail.service.post("/api/v1/events", json=event)
+        assert [d["status"] for d in third.json()["deliveries"] if d["channel"] == "email"] == [
+            "TemplateInactive"
+        ]
+    finally:
+        # Templates survive the per-test cleanup: put the shipped one back.
+        assert (await admin.post("/api/v1/email/templates/QuoteApproved/reset")).status_code == 200
