@@ -30,7 +30,6 @@ from ticket_comms.context import AppContext
 from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
 from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import router as email_router
-from ticket_comms.email import tasks as email_tasks
 from ticket_comms.email import template_router as email_template_router
 from ticket_comms.email import tracking as email_tracking
 from ticket_comms.email import worker as email_worker
@@ -178,7 +177,6 @@ def create_app(settings: Settings | None = None) -> Any:
             storage=build_storage(settings),
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
-        ctx.jobs = email_tasks.build_jobs(url)
         ctx.worker = await email_worker.start_inline(ctx)
         inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
         holder["ctx"] = ctx

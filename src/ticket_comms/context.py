@@ -9,8 +9,6 @@ from ticket_comms.config import Settings
 from ticket_comms.database import Database
 
 if TYPE_CHECKING:
-    import procrastinate
-
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
@@ -29,7 +27,5 @@ class AppContext:
     storage: Storage
     # Set while SMTP_URL is unset: the built-in SMTP sink; `dev_mailbox.url` is then the relay to send through.
     dev_mailbox: DevMailbox | None = None
-    # The procrastinate app: jobs are deferred on a service's own connection, inside its transaction.
-    jobs: procrastinate.App | None = None
     # The in-process email worker (WORKER=inline).
     worker: Worker | None = None

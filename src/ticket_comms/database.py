@@ -40,9 +40,6 @@ Connection = psycopg.AsyncConnection[dict[str, Any]]
 # Embedded servers this process attached to; see release_embedded_postgres.
 _attached: list[Any] = []
 
-# procrastinate's job queue lives in its own schema (migration 0004); the app's connections see both.
-SEARCH_PATH_OPTION = "-c search_path=public,procrastinate"
-
 
 def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
     """Start (or attach to) the embedded PostgreSQL in `data_dir/postgres` and return its URL.
@@ -108,7 +105,7 @@ class Database:
             self.url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "autocommit": True, "options": SEARCH_PATH_OPTION},
+            kwargs={"row_factory": dict_row, "autocommit": True},
             open=False,
         )
 

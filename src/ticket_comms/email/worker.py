@@ -1,11 +1,15 @@
-"""The email worker: drains `Pending` email logs, renders and sends them, records every attempt; and runs
-the procrastinate jobs (chat-message digests).
+"""The email worker: drains `Pending` email logs, renders and sends them, records every attempt; and
+sends the chat-message digests that fall due.
 
 Why it is built this way (docs/architecture.md has the measurements):
 - The email log rows ARE the outbox: written in the event's transaction, claimed here in batches
   (`FOR UPDATE SKIP LOCKED`, so several workers share the work) and marked with the claiming worker's
-  id. One procrastinate job per email measured about 340 no-op jobs/s on this machine, below the
-  500 emails/s target before any real work; a batch claim costs one statement for up to 100 emails.
+  id. A job queue with one job per email (procrastinate) measured about 340 no-op jobs/s on this
+  machine, below the 500 emails/s target before any real work; a batch claim costs one statement for
+  up to 100 emails.
+- Digests need no job either: the `message_digests` row written with the chat message says when one
+  is due, and the sweeper here sends it then (a job per digest serialised chat sends on the job
+  queue's NOTIFY lock).
 - A claim is owned by a worker that holds a session advisory lock on its id. When the worker dies
   (even SIGKILL), PostgreSQL drops its session and the lock; any worker then sees the claim as orphaned
   and takes the email again, with the Message-ID stored at enqueue. So only an email whose SMTP
@@ -34,7 +38,7 @@ import orjson
 import psycopg
 
 from ticket_comms.context import AppContext
-from ticket_comms.database import SEARCH_PATH_OPTION, Database
+from ticket_comms.database import Database
 from ticket_comms.email import builtin, templates
 from ticket_comms.email.service import (
     bounce_address,
@@ -277,9 +281,7 @@ class EmailSender:
         self._wake.set()
 
     async def run(self) -> None:
-        self._lock_conn = await psycopg.AsyncConnection.connect(
-            self.ctx.db.url, autocommit=True, options=SEARCH_PATH_OPTION
-        )
+        self._lock_conn = await psycopg.AsyncConnection.connect(self.ctx.db.url, autocommit=True)
         listener: asyncio.Task[None] | None = None
         try:
             await self._lock_conn.execute(
@@ -470,7 +472,7 @@ class EmailSender:
 
 
 class Worker:
-    """The email sender plus the procrastinate worker for digests, supervised: restarted if one fails."""
+    """The email sender plus the digest sweeper, supervised: restarted if they fail."""
 
     def __init__(self, ctx: AppContext, transport: Transport):
         self.ctx = ctx
@@ -483,13 +485,10 @@ class Worker:
         self._task = asyncio.create_task(self._supervise(), name="email-worker")
 
     async def _supervise(self) -> None:
-        jobs = getattr(self.ctx, "jobs", None)
         while not self._stopping:
             self.sender = EmailSender(self.ctx, self.transport)
-            side: list[asyncio.Task[Any]] = []
+            digests = asyncio.create_task(self._run_digests(), name="digest-sweeper")
             try:
-                if jobs is not None:
-                    side.append(asyncio.create_task(self._run_jobs(jobs)))
                 await self.sender.run()
             except asyncio.CancelledError:
                 raise
@@ -497,33 +496,24 @@ class Worker:
                 log.exception("email worker failed; restarting in 2 s")
                 await asyncio.sleep(2)
             finally:
-                for task in side:
-                    task.cancel()
-                await asyncio.gather(*side, return_exceptions=True)
+                digests.cancel()
+                await asyncio.gather(digests, return_exceptions=True)
 
-    async def _run_jobs(self, jobs: Any) -> None:
-        """procrastinate's worker for the delayed jobs, restarted if it stops (the database went away)."""
-        delay = self.ctx.settings.message_email_delay_seconds
+    async def _run_digests(self) -> None:
+        """Sweep due chat-message digests. Their rows are written with the message, so nothing is lost
+        if a process dies; a sweep every fraction of MESSAGE_EMAIL_DELAY_SECONDS keeps them on time."""
+        from ticket_comms.notifications import service as notifications
+
+        interval = max(0.2, min(2.0, self.ctx.settings.message_email_delay_seconds / 4))
         while True:
             try:
-                async with jobs.open_async():
-                    await _retry_stalled(jobs)
-                    await jobs.run_worker_async(
-                        queues=["notifications"],
-                        concurrency=4,
-                        install_signal_handlers=False,
-                        wait=True,
-                        fetch_job_polling_interval=max(0.2, min(2.0, delay / 4)),
-                        delete_jobs="successful",
-                        additional_context={"ctx": self.ctx},
-                        update_heartbeat_interval=5,
-                        stalled_worker_timeout=15,
-                    )
+                while await notifications.run_due_digests(self.ctx) > 0:
+                    pass
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("the job worker stopped; restarting in 2 s")
-            await asyncio.sleep(2)
+                log.exception("digest sweep failed")
+            await asyncio.sleep(interval)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -536,15 +526,6 @@ class Worker:
                 self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.transport.close()
-
-
-async def _retry_stalled(jobs: Any) -> None:
-    """Jobs left `doing` by a worker that died are run again (digest jobs are idempotent)."""
-    try:
-        for job in await jobs.job_manager.get_stalled_jobs(seconds_since_heartbeat=20):
-            await jobs.job_manager.retry_job(job)
-    except Exception:
-        log.warning("could not retry stalled jobs", exc_info=True)
 
 
 def relay_for(ctx: AppContext) -> str | None:
@@ -574,7 +555,6 @@ async def _standalone(settings: Any) -> int:
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.database import release_embedded_postgres, resolve_database_url
-    from ticket_comms.email.tasks import build_jobs
     from ticket_comms.realtime.broadcast import Broadcaster
 
     url = await asyncio.to_thread(resolve_database_url, settings)
@@ -591,7 +571,6 @@ async def _standalone(settings: Any) -> int:
         broadcast=Broadcaster(sio),
         storage=build_storage(settings),
     )
-    ctx.jobs = build_jobs(url)  # type: ignore[attr-defined]
     relay = relay_for(ctx)
     if settings.email_provider.lower() != "ses" and not relay:
         log.error("no SMTP relay: set SMTP_URL (or start `serve` with SMTP_URL unset for the dev mailbox)")

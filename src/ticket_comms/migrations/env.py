@@ -8,13 +8,6 @@ config = context.config
 MIGRATION_LOCK_KEY = 7_216_449_001
 
 
-def include_object(obj, name, type_, reflected, compare_to):
-    # procrastinate owns its own tables; they are not described by our models.
-    if type_ == "table" and name and name.startswith("procrastinate"):
-        return False
-    return True
-
-
 def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
@@ -24,7 +17,6 @@ def run_migrations_online() -> None:
             context.configure(
                 connection=connection,
                 target_metadata=metadata,
-                include_object=include_object,
                 compare_server_default=False,
             )
             with context.begin_transaction():

@@ -73,6 +73,8 @@ message_digests = Table(
     Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
     # Messages up to this seq were covered by an earlier digest email.
     Column("last_emailed_seq", BigInteger, nullable=False, server_default=text("0")),
-    # When the pending digest job runs; NULL when no digest is pending (at most one per ticket and user).
+    # When the pending digest is due; NULL when none is pending (at most one per ticket and user).
+    # The email worker sweeps due rows, so the row itself is the durable record of the digest.
     Column("due_at", DateTime(timezone=True)),
+    Index("ix_message_digests_due_at", "due_at", postgresql_where=text("due_at IS NOT NULL")),
 )

@@ -26,7 +26,6 @@ from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.email import templates
 from ticket_comms.email.service import message_id_for, ticket_url
-from ticket_comms.email.tasks import defer_digests
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.notifications.catalogue import ALWAYS_EMAILED, EVENT_TYPES, NO_IN_APP, summary
 from ticket_comms.pagination import decode_cursor, encode_cursor
@@ -425,13 +424,16 @@ def _actor(user: CurrentUser) -> str:
 # Chat-message digests
 
 
+# Participants who already have a pending digest are skipped before the upsert, so the common case
+# (a busy thread) neither writes nor locks their digest rows.
 SCHEDULE_DIGESTS = """
 INSERT INTO message_digests (ticket_id, user_id, due_at)
 SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(delay)s)
 FROM ticket_participants p
 WHERE p.ticket_id = %(ticket_id)s AND p.user_id <> %(sender_id)s AND NOT p.is_muted
+  AND NOT EXISTS (SELECT 1 FROM message_digests d
+                  WHERE d.ticket_id = p.ticket_id AND d.user_id = p.user_id AND d.due_at IS NOT NULL)
 ON CONFLICT (ticket_id, user_id) DO UPDATE SET due_at = EXCLUDED.due_at WHERE message_digests.due_at IS NULL
-RETURNING user_id, due_at
 """
 
 
@@ -439,11 +441,9 @@ async def schedule_message_digests(
     conn: Connection, ctx: AppContext, ticket_id: UUID, sender_id: str
 ) -> None:
     """Called in the transaction that posts a (non-System) chat message: make sure each other participant
-    has one pending digest. A participant who already has one keeps it (it covers this message too)."""
-    jobs = getattr(ctx, "jobs", None)
-    if jobs is None:
-        return
-    cur = await conn.execute(
+    has one pending digest. A participant who already has one keeps it (it covers this message too).
+    The email worker sends digests when they fall due (run_due_digests)."""
+    await conn.execute(
         SCHEDULE_DIGESTS,
         {
             "ticket_id": ticket_id,
@@ -451,9 +451,6 @@ async def schedule_message_digests(
             "delay": ctx.settings.message_email_delay_seconds,
         },
     )
-    rows = await cur.fetchall()
-    if rows:
-        await defer_digests(jobs, conn, ticket_id, [r["user_id"] for r in rows], rows[0]["due_at"])
 
 
 DIGEST_STATE = """
@@ -462,7 +459,7 @@ FROM message_digests d
 JOIN tickets t ON t.id = d.ticket_id
 LEFT JOIN ticket_participants p ON p.ticket_id = d.ticket_id AND p.user_id = d.user_id
 WHERE d.ticket_id = %(ticket_id)s AND d.user_id = %(user_id)s
-FOR UPDATE OF d
+FOR UPDATE OF d SKIP LOCKED
 """
 
 UNREAD_FOR_DIGEST = """
@@ -510,8 +507,6 @@ async def run_digest(ctx: AppContext, ticket_id: str, user_id: str) -> None:
                 "UPDATE message_digests SET due_at = %s WHERE ticket_id = %s AND user_id = %s",
                 (wake_at, ticket_id, user_id),
             )
-            assert ctx.jobs is not None
-            await defer_digests(ctx.jobs, conn, ticket_id, [user_id], wake_at)
             return
         last_seq = messages[-1]["seq"]
         data = {
@@ -538,6 +533,35 @@ async def run_digest(ctx: AppContext, ticket_id: str, user_id: str) -> None:
         )
         await _clear_digest(conn, ticket_id, user_id, last_seq)
     await publish(ctx, outbox)
+
+
+DUE_DIGESTS = """
+SELECT ticket_id, user_id FROM message_digests
+WHERE due_at <= now()
+ORDER BY due_at
+LIMIT %(limit)s
+"""
+
+
+async def run_due_digests(ctx: AppContext, limit: int = 100) -> int:
+    """Send (or reschedule) every digest that is due; returns how many were looked at.
+
+    Several workers may sweep at once: run_digest locks the digest row with SKIP LOCKED, and the
+    digest event's idempotency key (ticket, user, last seq) makes a repeat send nothing.
+    """
+    rows = await ctx.db.fetch_all(DUE_DIGESTS, {"limit": limit})
+    for row in rows:
+        try:
+            await run_digest(ctx, str(row["ticket_id"]), row["user_id"])
+        except Exception:
+            # One bad digest must not hold up the others; it is tried again a minute later.
+            log.exception("digest for %s/%s failed", row["ticket_id"], row["user_id"])
+            await ctx.db.fetch_one(
+                "UPDATE message_digests SET due_at = now() + interval '1 minute' "
+                "WHERE ticket_id = %s AND user_id = %s AND due_at IS NOT NULL RETURNING 1",
+                (row["ticket_id"], row["user_id"]),
+            )
+    return len(rows)
 
 
 async def _clear_digest(conn: Connection, ticket_id: str, user_id: str, emailed_seq: int | None) -> None:

@@ -1,19 +1,12 @@
 """Notifications and email sending: events, in-app notifications, preferences, chat digests, email logs,
-suppressions, and procrastinate's job queue schema.
-
-procrastinate's tables, types and functions live in their own `procrastinate` schema, which the app's
-connections put on their search_path (database.SEARCH_PATH_OPTION), so they stay apart from ours and
-from the models comparison.
+suppressions.
 
 Revision ID: 0004
 Revises: 0003
 """
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
-from procrastinate.schema import SchemaManager
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 revision = "0004"
@@ -111,6 +104,12 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_message_digests_user_id", "message_digests", ["user_id"])
+    op.create_index(
+        "ix_message_digests_due_at",
+        "message_digests",
+        ["due_at"],
+        postgresql_where=sa.text("due_at IS NOT NULL"),
+    )
 
     op.create_table(
         "email_logs",
@@ -188,22 +187,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_email_suppressions_email_log_id", "email_suppressions", ["email_log_id"])
 
-    # procrastinate's own schema, in a schema of its own. The SQL goes to psycopg without parameters
-    # (it contains `%` and `:` that a placeholder parser would misread), in the migration's transaction.
-    raw: Any = op.get_bind().connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
-        cur.execute("CREATE SCHEMA IF NOT EXISTS procrastinate")
-        cur.execute("SET LOCAL search_path = procrastinate, public")
-        cur.execute(SchemaManager.get_schema())
-        cur.execute("SET LOCAL search_path = public")
-
 
 def downgrade() -> None:
-    raw: Any = op.get_bind().connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS procrastinate CASCADE")
     op.drop_table("email_suppressions")
     op.drop_table("email_logs")
     op.drop_table("message_digests")
