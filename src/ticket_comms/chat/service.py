@@ -44,8 +44,9 @@ SELECT_MESSAGES = (
 )
 
 # One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
-# the message, and move the sender's read mark past it. No row comes back when the check fails.
-INSERT_MESSAGE = """
+# the message, move the sender's read mark past it, and schedule the other participants' email
+# digests (no email per message). No row comes back when the check fails.
+INSERT_MESSAGE = f"""
 WITH t AS (
     UPDATE tickets SET last_seq = last_seq + 1, last_activity_at = now()
     WHERE id = %(ticket_id)s
@@ -62,6 +63,8 @@ WITH t AS (
 ), r AS (
     UPDATE ticket_participants p SET last_read_seq = m.seq, last_read_at = m.created_at
     FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
+), d AS (
+    {notifications.SCHEDULE_DIGESTS_CTE}
 )
 SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
        m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
@@ -117,6 +120,7 @@ async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -
             "attachment_name": None,
             "reply_to_id": None,
             "client_id": None,
+            "digest_delay": 0,  # System messages are never emailed
         },
     )
     if row is None:
@@ -139,9 +143,13 @@ async def send_message(
         "attachment_name": None,
         "reply_to_id": body.reply_to_id,
         "client_id": body.client_id,
+        "digest_delay": ctx.settings.message_email_delay_seconds,
     }
+    # A plain message is one statement, atomic on its own: in autocommit it needs no BEGIN/COMMIT round
+    # trips (the hottest write path). Replies and attachments check and claim first, in a transaction.
+    single_statement = body.reply_to_id is None and body.attachment_id is None
     try:
-        async with ctx.db.transaction() as conn:
+        async with ctx.db.connection() if single_statement else ctx.db.transaction() as conn:
             if body.reply_to_id is not None:
                 await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
             attachment = None
@@ -151,8 +159,6 @@ async def send_message(
             row = await _insert(conn, params)
             if row is None:
                 raise TicketNotFound()
-            # No email per message: each other participant gets one pending digest (sent if still unread).
-            await notifications.schedule_message_digests(conn, ctx, ticket_id, user.id)
             if attachment is not None:
                 await conn.execute(
                     "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])

@@ -424,33 +424,19 @@ def _actor(user: CurrentUser) -> str:
 # Chat-message digests
 
 
-# Participants who already have a pending digest are skipped before the upsert, so the common case
-# (a busy thread) neither writes nor locks their digest rows.
-SCHEDULE_DIGESTS = """
+# A CTE for the statement that inserts a chat message (chat.service.INSERT_MESSAGE, whose CTE `m` is
+# the new message): each other unmuted participant gets a pending digest unless one is pending already.
+# Those who have one are skipped before the upsert, so a busy thread neither writes nor locks their rows.
+# Being part of the message's own statement, it commits (or rolls back) with the message.
+SCHEDULE_DIGESTS_CTE = """
 INSERT INTO message_digests (ticket_id, user_id, due_at)
-SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(delay)s)
-FROM ticket_participants p
-WHERE p.ticket_id = %(ticket_id)s AND p.user_id <> %(sender_id)s AND NOT p.is_muted
+SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(digest_delay)s)
+FROM m JOIN ticket_participants p ON p.ticket_id = m.ticket_id
+WHERE m.type <> 'System' AND p.user_id <> m.sender_id AND NOT p.is_muted
   AND NOT EXISTS (SELECT 1 FROM message_digests d
                   WHERE d.ticket_id = p.ticket_id AND d.user_id = p.user_id AND d.due_at IS NOT NULL)
 ON CONFLICT (ticket_id, user_id) DO UPDATE SET due_at = EXCLUDED.due_at WHERE message_digests.due_at IS NULL
 """
-
-
-async def schedule_message_digests(
-    conn: Connection, ctx: AppContext, ticket_id: UUID, sender_id: str
-) -> None:
-    """Called in the transaction that posts a (non-System) chat message: make sure each other participant
-    has one pending digest. A participant who already has one keeps it (it covers this message too).
-    The email worker sends digests when they fall due (run_due_digests)."""
-    await conn.execute(
-        SCHEDULE_DIGESTS,
-        {
-            "ticket_id": ticket_id,
-            "sender_id": sender_id,
-            "delay": ctx.settings.message_email_delay_seconds,
-        },
-    )
 
 
 DIGEST_STATE = """
