@@ -104,20 +104,8 @@ async def get_log(ctx: AppContext, log_id: UUID) -> dict[str, Any]:
     return log_out(row, with_events=True)
 
 
-STATS = """
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE status = 'Pending') AS pending,
-       count(*) FILTER (WHERE status = 'Sent') AS sent,
-       count(*) FILTER (WHERE status = 'Delivered') AS delivered,
-       count(*) FILTER (WHERE status = 'Bounced') AS bounced,
-       count(*) FILTER (WHERE status = 'Failed') AS failed
-FROM email_logs
-WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
-  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
-"""
-
-DAILY = """
-SELECT (date_trunc('day', created_at AT TIME ZONE 'UTC'))::date AS day,
+# Counts by status in one pass; the same columns serve the totals and the per-day series.
+COUNT_COLUMNS = """
        count(*) AS total,
        count(*) FILTER (WHERE status = 'Pending') AS pending,
        count(*) FILTER (WHERE status = 'Sent') AS sent,
@@ -127,8 +115,9 @@ SELECT (date_trunc('day', created_at AT TIME ZONE 'UTC'))::date AS day,
 FROM email_logs
 WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
   AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
-GROUP BY 1 ORDER BY 1
 """
+STATS = f"SELECT {COUNT_COLUMNS}"
+DAILY = f"SELECT (date_trunc('day', created_at AT TIME ZONE 'UTC'))::date AS day, {COUNT_COLUMNS} GROUP BY 1 ORDER BY 1"
 
 COUNTS = ("total", "pending", "sent", "delivered", "bounced", "failed")
 
