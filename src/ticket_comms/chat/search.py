@@ -83,7 +83,9 @@ async def search(
             scope = "m.ticket_id = ANY(%(ticket_ids)s)"
         if params["tsq"] is None or params.get("ticket_ids") == []:
             return {"items": [], "nextCursor": None}
-        cur = await conn.execute(_sql(scope, cursor is not None), params)
+        # Never a prepared statement: a generic plan cannot see how common the words are or how big the
+        # ticket set is, and picked the GIN index for common words in small tickets (15 ms instead of 3).
+        cur = await conn.execute(_sql(scope, cursor is not None), params, prepare=False)
         rows = await cur.fetchall()
     page = rows[:limit]
     items = [{**message_out(r, ctx.settings), "highlight": r["highlight"]} for r in page]
