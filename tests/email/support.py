@@ -267,3 +267,32 @@ async def mail(mail_app: RunningApp, sink: Sink) -> AsyncIterator[Mail]:
     helper = Mail(mail_app, sink)
     yield helper
     await helper.close()
+
+
+def self_signed(common_name: str, *, ip: str | None = None) -> tuple[Any, Any]:
+    """A fresh RSA key and a one-day self-signed certificate for it (a relay's TLS, SNS's signing)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+    )
+    if ip:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+    return key, builder.sign(key, hashes.SHA256())

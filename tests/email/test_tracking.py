@@ -4,16 +4,13 @@ suppressions of hard-bounced and complaining addresses."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.email.support import Mail
+from tests.email.support import Mail, self_signed
 from ticket_comms.email import tracking
 
 OTP = {"otp": {"code": "246810", "expiresInMinutes": 5}}
@@ -150,19 +147,7 @@ CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.p
 @pytest.fixture
 def sns_key():
     """A signing key and certificate standing in for SNS's (Amazon's certificate is fetched over https)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed("sns.amazonaws.com")
     tracking._certificates[CERT_URL] = cert
     yield key
     tracking._certificates.pop(CERT_URL, None)

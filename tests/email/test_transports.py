@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import free_port, make_settings, start_app
-from tests.email.support import MAIL_SETTINGS, Mail, Sink
+from tests.email.support import MAIL_SETTINGS, Mail, Sink, self_signed
 from ticket_comms.email.transports import parse_smtp_url
 
 OTP = {"otp": {"code": "112233", "expiresInMinutes": 5}}
@@ -177,29 +177,7 @@ async def test_without_smtp_url_emails_land_in_the_dev_mailbox(database_url, tmp
 
 def server_tls(tmp_path) -> ssl.SSLContext:
     """A TLS server context with a self-signed certificate for 127.0.0.1."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed("relay.test", ip="127.0.0.1")
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "key.pem").write_bytes(
         key.private_bytes(

@@ -303,16 +303,8 @@ SIGNED_KEYS = {
         "TopicArn",
         "Type",
     ),
-    "UnsubscribeConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
 }
+SIGNED_KEYS["UnsubscribeConfirmation"] = SIGNED_KEYS["SubscriptionConfirmation"]
 # Signing certificates by URL (they rotate rarely; an hour keeps a rotation cheap to pick up).
 _certificates: TTLCache[str, x509.Certificate] = TTLCache(maxsize=32, ttl=3600)
 _cert_lock = asyncio.Lock()
