@@ -47,19 +47,23 @@ class _RoomIndex:
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._rooms_of: dict[tuple[str, str], set[str | None]] = {}
+        # Lists, not sets: a socket is in a few dozen rooms at most, and a set of 20 names costs ~2 KB
+        # per socket against ~0.2 KB for a list (measured with tracemalloc).
+        self._rooms_of: dict[tuple[str, str], list[str | None]] = {}
 
     def basic_enter_room(
         self, sid: str, namespace: str, room: str | None, eio_sid: str | None = None
     ) -> None:
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # type: ignore[misc]
-        self._rooms_of.setdefault((namespace, sid), set()).add(room)
+        joined = self._rooms_of.setdefault((namespace, sid), [])
+        if room not in joined:
+            joined.append(room)
 
     def basic_leave_room(self, sid: str, namespace: str, room: str | None) -> None:
         super().basic_leave_room(sid, namespace, room)  # type: ignore[misc]
         joined = self._rooms_of.get((namespace, sid))
-        if joined is not None:
-            joined.discard(room)
+        if joined is not None and room in joined:
+            joined.remove(room)
 
     def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
         for room in self._rooms_of.pop((namespace, sid), ()):
