@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
@@ -23,7 +21,7 @@ import boto3
 import httpx
 from PIL import Image
 
-from bench.common import database, free_port, percentiles, serve, token
+from bench.common import MOTO_CREDENTIALS, database, moto_s3, percentiles, serve, token
 
 FILE_BYTES = 24 * 1024 * 1024
 MiB = 1024 * 1024
@@ -97,47 +95,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with serve(url, DATA_DIR=tmp) as (base, proc):
             result["local"] = _measure(base, proc.pid, jpeg)
-        port = free_port()
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-        moto = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            endpoint = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    httpx.get(endpoint, timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with moto_s3() as endpoint:
             boto3.client(
                 "s3",
                 endpoint_url=endpoint,
                 region_name="us-east-1",
-                aws_access_key_id="bench",
-                aws_secret_access_key="bench",
+                aws_access_key_id=MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             ).create_bucket(Bucket="bench")
             s3_env = {
                 "DATA_DIR": tmp,
                 "STORAGE_URL": "s3://bench/uploads",
                 "S3_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "bench",
-                "AWS_SECRET_ACCESS_KEY": "bench",
-                "AWS_DEFAULT_REGION": "us-east-1",
+                **MOTO_CREDENTIALS,
             }
             with serve(url, **s3_env) as (base, proc):
                 result["s3_moto"] = _measure(base, proc.pid, jpeg)
-        finally:
-            moto.terminate()
-            moto.wait(10)
     print(json.dumps(result))
 
 

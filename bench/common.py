@@ -92,3 +92,38 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
         return round(s[min(len(s) - 1, int(p / 100 * len(s)))], 3)
 
     return {"n": len(s), "p50": pct(50), "p95": pct(95), "p99": pct(99), "max": round(s[-1], 3)}
+
+
+MOTO_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "moto",
+    "AWS_SECRET_ACCESS_KEY": "moto",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def moto_s3() -> Any:
+    """moto's standalone S3-compatible server on a free port (benches and tests); yields its endpoint URL.
+
+    Clients use MOTO_CREDENTIALS (moto accepts any)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **MOTO_CREDENTIALS},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

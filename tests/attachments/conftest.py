@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +11,8 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from tests.conftest import RunningApp, free_port, make_settings, start_app
+from bench.common import MOTO_CREDENTIALS, moto_s3
+from tests.conftest import RunningApp, make_settings, start_app
 
 BUCKET = "tickets-test"
 PREFIX = "uploads/test"
@@ -24,37 +21,10 @@ S3_LIMIT = 10 * 1024 * 1024  # above one 8 MiB part, so the limit is crossed ins
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
-    # The app under test builds its boto3 client from the standard environment, as in production.
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[key] = "testing"
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    url = f"http://127.0.0.1:{port}"
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with moto_s3() as url:
+        # The app under test builds its boto3 client from the standard environment, as in production.
+        os.environ.update(MOTO_CREDENTIALS)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +33,8 @@ def s3_client(moto_server: str) -> Any:
         "s3",
         endpoint_url=moto_server,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
     client.create_bucket(Bucket=BUCKET)
     return client
