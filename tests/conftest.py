@@ -27,6 +27,7 @@ from ticket_comms.auth.tokens import mint
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import libpq_url, start_embedded_postgres
+from ticket_comms.realtime.websocket import UVICORN_WEBSOCKET_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Tables whose rows are seeded by migrations and must survive the per-test cleanup.
@@ -120,7 +121,7 @@ async def start_app(settings: Settings) -> RunningApp:
         log_config=None,
         lifespan="on",
         access_log=False,
-        ws="websockets-sansio",
+        **UVICORN_WEBSOCKET_OPTIONS,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -152,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Any:
     """Return the ASGI app (Socket.IO wrapping FastAPI). `app.state.ctx` is set once started."""
     settings = settings or Settings()
     holder: dict[str, AppContext] = {}
-    sio = build_server(lambda: holder["ctx"], settings.socketio_origins, settings.redis_url)
+    sio = build_server(lambda: holder["ctx"], settings)
     metrics = Metrics()
 
     @asynccontextmanager

@@ -16,6 +16,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ticket_comms.app import create_app
+    from ticket_comms.realtime.websocket import UVICORN_WEBSOCKET_OPTIONS
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -32,8 +33,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         lifespan="on",
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
         timeout_graceful_shutdown=5,
+        **UVICORN_WEBSOCKET_OPTIONS,
     )
     return 0
 

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Extensions beyond the contract.
     cors_origins: list[str] = Field(default_factory=list)
     socketio_origins: list[str] = Field(default_factory=list)
+    # Engine.IO heartbeat (socket.io's pingInterval/pingTimeout): a client that leaves a ping
+    # unanswered for the timeout is disconnected.
+    socketio_ping_interval: float = Field(default=25.0, gt=0)
+    socketio_ping_timeout: float = Field(default=20.0, gt=0)
     migrate_on_start: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"

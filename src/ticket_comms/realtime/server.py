@@ -13,17 +13,18 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
 
-import engineio
 import socketio
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import CamelModel, SendMessage, message_out
+from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
 from ticket_comms.realtime import codec
 from ticket_comms.realtime.broadcast import ticket_room, user_room
+from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
 from ticket_comms.tickets.access import require_access, ticket_ids_of
 
@@ -37,24 +38,6 @@ SYNC_MAX = 500
 # Whether the event being handled asked for an acknowledgement (so errors go to the ack, or to an
 # `error` event when there is none).
 _ack_requested: contextvars.ContextVar[bool] = contextvars.ContextVar("ack_requested", default=True)
-
-
-class EngineServer(engineio.AsyncServer):
-    """Engine.IO's ASGI request translation defines a class for every request (the body reader in
-    its environ), and the environ lives as long as the connection. A WebSocket has no body, so the
-    reader is dropped at once: about 2 KB less per connected socket."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        translate = self._async["translate_request"]  # type: ignore[has-type]
-
-        async def translate_request(scope: dict[str, Any], receive: Any, send: Any) -> dict[str, Any]:
-            environ = await translate(scope, receive, send)
-            if environ and scope.get("type") == "websocket":
-                environ["wsgi.input"] = None
-            return environ
-
-        self._async = {**self._async, "translate_request": translate_request}  # type: ignore[has-type]
 
 
 class Server(socketio.AsyncServer):
@@ -169,11 +152,9 @@ class Typing:
         self.rate.pop(sid, None)
 
 
-def build_server(
-    ctx_ref: Callable[[], AppContext], settings_origins: list[str], redis_url: str | None
-) -> Server:
+def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Server:
     manager: LocalManager | RedisManager = (
-        RedisManager(redis_url, json=codec) if redis_url else LocalManager()
+        RedisManager(settings.redis_url, json=codec) if settings.redis_url else LocalManager()
     )
     sio = Server(
         async_mode="asgi",
@@ -181,9 +162,9 @@ def build_server(
         json=codec,
         # None is engine.io's same-origin check (the Origin must match the Host the request came to);
         # an empty list would switch the check off, so it never reaches engine.io.
-        cors_allowed_origins=settings_origins or None,
-        ping_interval=25,
-        ping_timeout=20,
+        cors_allowed_origins=settings.socketio_origins or None,
+        ping_interval=settings.socketio_ping_interval,
+        ping_timeout=settings.socketio_ping_timeout,
         max_http_buffer_size=1_000_000,
         logger=False,
         engineio_logger=False,

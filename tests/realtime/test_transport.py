@@ -1,0 +1,109 @@
+"""The trimmed WebSocket and Engine.IO transport (realtime/websocket.py, realtime/engine.py):
+clients of every transport still work, silent clients are dropped, and an idle connection keeps
+only what it was trimmed to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import RunningApp, make_settings, start_app
+from tests.realtime.conftest import Connect, Http, make_ticket, open_socket
+from ticket_comms.realtime.engine import EngineSocket
+from ticket_comms.realtime.queues import LightQueue
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["polling", "websocket"]])
+async def test_long_polling_and_upgraded_clients_send_and_receive(
+    app: RunningApp, connect: Connect, as_user: Http, transports: list[str]
+) -> None:
+    ticket = await make_ticket(as_user, "alice", "bob")
+    alice = await connect("alice", transports=transports)
+    bob = await connect("bob")
+    if transports == ["polling", "websocket"]:
+        await asyncio.sleep(0.5)  # let the upgrade finish; both transports carry events below
+    ack = await alice.call("sendMessage", {"ticketId": ticket, "content": "over " + "+".join(transports)})
+    assert ack["ok"] is True, ack
+    await bob.wait("newMessage", lambda d: d["message"]["content"] == "over " + "+".join(transports))
+    await bob.call("sendMessage", {"ticketId": ticket, "content": "back"})
+    await alice.wait("newMessage", lambda d: d["message"]["content"] == "back")
+    assert alice.client.transport() == transports[-1]
+
+
+async def _open_raw(base_url: str, token: str) -> tuple[Any, dict[str, Any]]:
+    """A WebSocket that speaks Engine.IO by hand, so the test decides whether pings are answered."""
+    url = base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    ws = await ws_connect(url)
+    opening = await asyncio.wait_for(ws.recv(), 5)
+    assert isinstance(opening, str) and opening.startswith("0")
+    await ws.send("40" + orjson.dumps({"token": token}).decode())
+    connected = await asyncio.wait_for(ws.recv(), 5)
+    assert isinstance(connected, str) and connected.startswith("40"), connected
+    return ws, orjson.loads(opening[1:])
+
+
+async def test_a_client_that_stops_answering_pings_is_disconnected(database_url: str, tmp_path: Any) -> None:
+    running = await start_app(
+        make_settings(database_url, tmp_path, socketio_ping_interval=1, socketio_ping_timeout=1)
+    )
+    try:
+        token = running.token("alice", name="Alice")
+        async with running.client("alice") as http:
+            r = await http.post("/api/v1/tickets", json={"title": "Silent client", "participantIds": []})
+            assert r.status_code == 201, r.text
+            ticket = r.json()["id"]
+        # A client that answers pings stays connected through several ping cycles.
+        polite = await open_socket(running.base_url, "alice", token)
+        # A client that never answers is closed after one interval plus the timeout.
+        silent, opening = await _open_raw(running.base_url, token)
+        assert opening["pingInterval"] == 1000 and opening["pingTimeout"] == 1000
+        frames: list[str] = []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(ConnectionClosed):
+            while True:
+                frames.append(await asyncio.wait_for(silent.recv(), 10))
+        assert "2" in frames  # it was pinged
+        assert loop.time() - started < 8
+        # The server has let it go: a message reaches the polite socket and only it.
+        assert len(running.asgi.engineio_server.eio.sockets) == 1  # type: ignore[attr-defined]
+        assert polite.client.connected
+        ack = await polite.call("sendMessage", {"ticketId": ticket, "content": "still here"})
+        assert ack["ok"] is True
+        await polite.client.disconnect()
+    finally:
+        await running.stop()
+
+
+async def test_an_idle_connection_holds_one_writer_task_and_a_light_outbox(
+    app: RunningApp, connect: Connect
+) -> None:
+    """What each of thousands of idle sockets keeps (docs/benchmarks.md, 10,000 idle sockets): its
+    connection task, one writer task, no pending reads with timeouts, no sleeping ping task."""
+
+    def transport_tasks() -> int:
+        """Server-side tasks of connections (not the clients' own, which run in this loop too)."""
+        per_connection = ("uvicorn/protocols/websockets/", "engineio/async_socket.py", "realtime/engine.py")
+        count = 0
+        for task in asyncio.all_tasks():
+            code = getattr(task.get_coro(), "cr_code", None)
+            if code is not None and any(part in code.co_filename for part in per_connection):
+                count += 1
+        return count
+
+    before = transport_tasks()
+    socks = [await connect(f"idle{i}") for i in range(10)]
+    await asyncio.sleep(0.2)
+    assert transport_tasks() - before == 2 * len(socks)
+    eio = app.asgi.engineio_server.eio  # type: ignore[attr-defined]
+    for socket in eio.sockets.values():
+        assert isinstance(socket, EngineSocket)
+        assert isinstance(socket.queue, LightQueue)
+        assert socket.queue.empty()
+    for sock in socks:
+        await sock.client.disconnect()
