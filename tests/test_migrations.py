@@ -1,6 +1,8 @@
 import psycopg
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from tests.conftest import _server_url, _with_database
@@ -26,6 +28,10 @@ def test_migrations_apply_to_an_empty_database_and_match_the_models():
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         engine.dispose()
         assert diff == []
+        # migrations.HEADS (what /readyz compares with, without loading Alembic) is Alembic's view.
+        config = Config()
+        config.set_main_option("script_location", str(migrations.HERE))
+        assert set(ScriptDirectory.from_config(config).get_heads()) == migrations.HEADS
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

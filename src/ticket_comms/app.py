@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Any:
             )
         url = await asyncio.to_thread(resolve_database_url, settings)
         if settings.migrate_on_start:
-            await asyncio.to_thread(migrations.upgrade, url)
+            await migrations.upgrade_in_child_process(url)
         db = Database(url, max_size=settings.database_pool_size)
         await db.open()
         broadcaster = Broadcaster(sio, settings.redis_url)
@@ -234,8 +234,8 @@ def create_app(settings: Settings | None = None) -> Any:
         if ctx is None:
             return _error(503, "unavailable", "Starting up.")
         try:
-            await ctx.db.fetch_one("SELECT 1")
-            current = await asyncio.to_thread(migrations.is_up_to_date, request.app.state.database_url)
+            async with ctx.db.connection() as conn:
+                current = await migrations.is_up_to_date_on(conn)
         except Exception as exc:
             return _error(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
         if not current:

@@ -3,9 +3,9 @@
 from ticket_comms.attachments import models as attachments_models
 from ticket_comms.auth import models as auth_models
 from ticket_comms.chat import models as chat_models
-from ticket_comms.database import metadata
 from ticket_comms.email import models as email_models
 from ticket_comms.notifications import models as notifications_models
+from ticket_comms.tables import metadata
 from ticket_comms.tickets import models as tickets_models
 
 __all__ = [

@@ -1,7 +1,7 @@
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 attachments = Table(
     "attachments",

@@ -1,6 +1,6 @@
 from sqlalchemy import Column, DateTime, Index, Table, Text, func, text
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 users = Table(
     "users",

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 MESSAGE_TYPES = ("Text", "Image", "File", "System")
 

@@ -9,9 +9,11 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from ticket_comms.context import AppContext
-from ticket_comms.email.models import EMAIL_STATUSES
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.pagination import decode_cursor, encode_cursor
+
+# The delivery statuses an email log moves through (the contract's EmailStatus).
+EMAIL_STATUSES = ("Pending", "Sent", "Delivered", "Bounced", "Failed")
 
 LOG_COLUMNS = """
     id, event_id, template_name, recipient_email, recipient_id, subject, status, attempts, sent_at,

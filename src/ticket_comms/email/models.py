@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 email_templates = Table(
     "email_templates",
@@ -36,8 +36,6 @@ email_templates = Table(
 )
 
 # --- Sending, delivery tracking and suppressions (notifications/email worker) ---------------------
-
-EMAIL_STATUSES = ("Pending", "Sent", "Delivered", "Bounced", "Failed")
 
 email_logs = Table(
     "email_logs",

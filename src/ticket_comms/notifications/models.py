@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 events = Table(
     "events",

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 
-from ticket_comms.database import metadata
+from ticket_comms.tables import metadata
 
 TICKET_STATUSES = ("Open", "Assigned", "InProgress", "OnHold", "Completed", "Cancelled")
 
