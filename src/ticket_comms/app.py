@@ -35,7 +35,7 @@ from ticket_comms.email import tracking as email_tracking
 from ticket_comms.email import worker as email_worker
 from ticket_comms.errors import AppError
 from ticket_comms.notifications import router as notifications_router
-from ticket_comms.observability import Metrics, RequestContextMiddleware
+from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
 from ticket_comms.responses import JSONResponse, error_response
@@ -183,6 +183,8 @@ def create_app(settings: Settings | None = None) -> Any:
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
         app.state.database_url = url
+        watch = RuntimeWatch(metrics)
+        watch.start()
         log.info("ticket-comms ready", extra={"fields": {"redis": bool(settings.redis_url)}})
         try:
             yield
@@ -198,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Any:
             await ctx.storage.close()
             await broadcaster.stop()
             await db.close()
+            await watch.stop()
             if not settings.database_url:
                 await asyncio.to_thread(release_embedded_postgres)
 

@@ -1,8 +1,11 @@
-"""Structured JSON logs carrying a request id, and Prometheus metrics for HTTP requests."""
+"""Structured JSON logs carrying a request id; Prometheus metrics for HTTP requests, event-loop
+stalls and garbage-collection pauses."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import gc
 import logging
 import sys
 import time
@@ -60,8 +63,69 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        pauses = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+        self.loop_lag = Histogram(
+            "event_loop_lag_seconds",
+            "How late the event loop ran a timer (sampled every 50 ms): every socket and request waits this long",
+            registry=self.registry,
+            buckets=pauses,
+        )
+        self.gc_pause = Histogram(
+            "gc_pause_seconds",
+            "Garbage-collection pauses, by generation",
+            ["generation"],
+            registry=self.registry,
+            buckets=pauses,
+        )
 
 
+class RuntimeWatch:
+    """Measures what stalls every connection at once: the event loop running late, and garbage
+    collections (which stop it). Long ones are also logged, with their duration."""
+
+    SAMPLE_SECONDS = 0.05
+    LOG_ABOVE_SECONDS = 0.1
+
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.create_task(self._sample_lag(), name="event-loop-lag")
+
+    async def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        paused = time.perf_counter() - self._gc_started
+        self.metrics.gc_pause.labels(str(info["generation"])).observe(paused)
+        if paused > self.LOG_ABOVE_SECONDS:
+            log.warning(
+                "garbage collection paused the process",
+                extra={"fields": {"generation": info["generation"], "ms": round(paused * 1000, 1)}},
+            )
+
+    async def _sample_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(self.SAMPLE_SECONDS)
+            lag = max(0.0, loop.time() - started - self.SAMPLE_SECONDS)
+            self.metrics.loop_lag.observe(lag)
+            if lag > self.LOG_ABOVE_SECONDS:
+                log.warning("the event loop stalled", extra={"fields": {"ms": round(lag * 1000, 1)}})
+
+
+log = logging.getLogger(__name__)
 access_log = logging.getLogger("ticket_comms.access")
 
 

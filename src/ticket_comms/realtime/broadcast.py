@@ -44,7 +44,7 @@ class Broadcaster:
         manager now rather than at the first connection, so that a process listens on the Redis
         channel (and can fail loudly) from the moment it serves."""
         heap.settle()
-        self._collector = asyncio.create_task(heap.full_collections(), name="full-garbage-collections")
+        self._collector = asyncio.create_task(heap.collect_on_a_clock(), name="garbage-collection")
         if not self.sio.manager_initialized:
             self.sio.manager_initialized = True
             self.sio.manager.initialize()
@@ -52,6 +52,7 @@ class Broadcaster:
     async def stop(self) -> None:
         if self._collector is not None:
             self._collector.cancel()
+            await asyncio.gather(self._collector, return_exceptions=True)
         if isinstance(self.manager, RedisManager):
             await self.manager.close()
 

@@ -1,12 +1,14 @@
 """uvicorn's WebSocket protocol, trimmed for thousands of long-lived, mostly idle connections.
 
 The behaviour is uvicorn's (websockets' sans-I/O implementation); what changes is what each open
-connection keeps in memory:
+connection keeps in memory, and how a message reaches it:
 
 - the inbox of received messages and the "writable" flag are the light versions of
   `realtime/queues.py` (about 4 KB less per connection);
 - the parsed handshake (request and response, with their header maps) is emptied once the
   connection is accepted: nothing reads it afterwards (about 2 KB less);
+- `send_now` writes a message synchronously when the transport can take it, so that Engine.IO's
+  fan-out does not wake a task per recipient (realtime/engine.py);
 - WebSocket-level keepalive pings are off (`UVICORN_WEBSOCKET_OPTIONS`): Engine.IO already pings
   every client every 25 s and closes the ones that stop answering, so a second timer per
   connection bought nothing.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 
 from ticket_comms.realtime.queues import Flag, LightQueue
 
@@ -28,6 +31,29 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.queue = LightQueue()  # type: ignore[assignment]
         self.writable = Flag(True)  # type: ignore[assignment]
+
+    def send_now(self, data: str | bytes) -> bool:
+        """Write one message at once, as `send` would, when nothing has to wait: the handshake is
+        done, the connection is open and the transport is below its high-water mark. False when the
+        caller must go through `send` instead (which waits for the transport, or fails)."""
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.disconnected
+            or self.initial_response is not None
+            or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        try:
+            if isinstance(data, str):
+                self.conn.send_text(data.encode())
+            else:
+                self.conn.send_binary(data)
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     async def send(self, message: Any) -> None:
         await super().send(message)
