@@ -1,5 +1,8 @@
+import asyncio
+import gc
 import json
 import logging
+import time
 
 from ticket_comms.observability import JsonFormatter, request_id_var
 
@@ -28,3 +31,31 @@ def test_logs_are_json_lines_with_the_request_id():
     finally:
         request_id_var.reset(token)
     assert line["msg"] == "hello world" and line["requestId"] == "req-42" and line["level"] == "warning"
+
+
+def _sample_count(text: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(f"{name}_count"))
+
+
+async def test_event_loop_lag_and_collections_on_a_clock_are_measured(app, as_user):
+    """Automatic collection is off while the app runs (realtime/heap.py): young collections run on a
+    clock, and every pause, like the event loop's lateness, is in /metrics."""
+    client = as_user("alice")
+    assert not gc.isenabled()
+    before = (await client.get("/metrics")).text
+    await asyncio.sleep(0.6)
+    after = (await client.get("/metrics")).text
+    assert (
+        _sample_count(after, "event_loop_lag_seconds") >= _sample_count(before, "event_loop_lag_seconds") + 5
+    )
+    assert _sample_count(after, "gc_pause_seconds") >= _sample_count(before, "gc_pause_seconds") + 3
+    assert 'gc_pause_seconds_count{generation="0"}' in after
+
+
+async def test_a_stall_of_the_event_loop_is_logged(app, caplog):
+    caplog.set_level(logging.WARNING, logger="ticket_comms.observability")
+    await asyncio.sleep(0.06)
+    time.sleep(0.25)  # blocks the event loop the app runs on (the test's own)
+    await asyncio.sleep(0.1)
+    stalls = [r for r in caplog.records if r.getMessage() == "the event loop stalled"]
+    assert stalls and stalls[0].fields["ms"] >= 150

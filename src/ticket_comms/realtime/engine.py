@@ -83,6 +83,10 @@ class EngineSocket(async_socket.AsyncSocket):
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
         await super().close(wait=wait, abort=abort, reason=reason)
+        if self._ping_timer is not None:
+            # The timer holds the socket: without this a closed socket lives until its next ping.
+            self._ping_timer.cancel()
+            self._ping_timer = None
         if self.closed:
             # Wake whoever waits on the outbox (the writer, or a pending long-poll): the connection
             # ends after what is already queued. Engine.IO's own waits had timeouts for this; and
@@ -150,8 +154,6 @@ class EngineSocket(async_socket.AsyncSocket):
             stop = stop or self.closed
         if isinstance(outbox, Outbox):
             outbox.direct = None
-        if self._ping_timer is not None:
-            self._ping_timer.cancel()
         await ws.close()
 
 

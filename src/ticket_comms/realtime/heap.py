@@ -16,8 +16,12 @@ So the automatic collector is off, and this module collects on a clock instead:
 - generation 0 every YOUNG_SECONDS, generation 1 every MIDDLE_EVERY of those: each finds only
   what that short interval left behind (about a millisecond's work), and the short-lived cycles of
   requests are still freed within a second;
-- a full collection every FULL_COLLECTION_SECONDS reclaims long-lived cycles (the objects of
-  closed connections).
+- a full collection every FULL_COLLECTION_SECONDS reclaims long-lived cycles, and then freezes
+  what survived it, so that the next one only walks what has become old since. Without that a
+  full collection walks every connection's objects: 415 ms with 9,000 sockets, to free a few dozen
+  objects. Frozen objects are still freed by reference counting; only cycles among them are never
+  reclaimed, and closing connections leaves almost none (measured: 18-54 objects per 2,000
+  connections opened and closed).
 
 Every pause is measured by observability.RuntimeWatch (`gc_pause_seconds`, and a log line when long).
 """
@@ -57,19 +61,20 @@ def restore() -> None:
         gc.enable()
 
 
-async def collect_on_a_clock(full_every: float = FULL_COLLECTION_SECONDS) -> None:
+async def collect_on_a_clock() -> None:
     """Run from `settle` until cancelled; then `restore`."""
     loop = asyncio.get_running_loop()
-    next_full = loop.time() + full_every
+    next_full = loop.time() + FULL_COLLECTION_SECONDS
     ticks = 0
     try:
         while True:
             await asyncio.sleep(YOUNG_SECONDS)
             ticks += 1
             if loop.time() >= next_full:
-                next_full = loop.time() + full_every
+                next_full = loop.time() + FULL_COLLECTION_SECONDS
                 started = time.perf_counter()
                 found = gc.collect(2)
+                gc.freeze()
                 log.info(
                     "full garbage collection: %d objects freed in %.0f ms",
                     found,
