@@ -5,12 +5,17 @@ only what it was trimmed to."""
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 from websockets.asyncio.client import connect as ws_connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
 
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.realtime.conftest import Connect, Http, make_ticket, open_socket
@@ -101,9 +106,89 @@ async def test_an_idle_connection_holds_one_writer_task_and_a_light_outbox(
     await asyncio.sleep(0.2)
     assert transport_tasks() - before == 2 * len(socks)
     eio = app.asgi.engineio_server.eio  # type: ignore[attr-defined]
-    for socket in eio.sockets.values():
-        assert isinstance(socket, EngineSocket)
-        assert isinstance(socket.queue, LightQueue)
-        assert socket.queue.empty()
+    for server_socket in eio.sockets.values():
+        assert isinstance(server_socket, EngineSocket)
+        assert isinstance(server_socket.queue, LightQueue)
+        assert server_socket.queue.empty()
     for sock in socks:
         await sock.client.disconnect()
+
+
+class _StalledClient:
+    """A WebSocket client that reads only when told to (websockets' sans-I/O protocol over a plain
+    socket with a tiny receive buffer), so the server's transport has to push back."""
+
+    def __init__(self, url: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.protocol = ClientProtocol(parse_uri(url), max_size=None)
+        self.reader = reader
+        self.writer = writer
+        self.texts: list[str] = []
+
+    @classmethod
+    async def open(cls, app: RunningApp, token: str) -> _StalledClient:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", app.settings.port))
+        reader, writer = await asyncio.open_connection(sock=raw, limit=4096)
+        client = cls(
+            app.base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", reader, writer
+        )
+        client.protocol.send_request(client.protocol.connect())
+        client._flush()
+        await client.read_until(lambda texts: any(t.startswith("0") for t in texts))
+        await client.send("40" + orjson.dumps({"token": token}).decode())
+        await client.read_until(lambda texts: any(t.startswith("40") for t in texts))
+        return client
+
+    def _flush(self) -> None:
+        self.writer.write(b"".join(self.protocol.data_to_send()))
+
+    async def send(self, text: str) -> None:
+        self.protocol.send_text(text.encode())
+        self._flush()
+        await self.writer.drain()
+
+    async def read_until(self, done: Callable[[list[str]], bool], timeout: float = 10) -> None:
+        async def read() -> None:
+            while not done(self.texts):
+                data = await self.reader.read(65536)
+                assert data, "the server closed the connection"
+                self.protocol.receive_data(data)
+                for event in self.protocol.events_received():
+                    if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                        text = event.data.decode()
+                        if text == "2":
+                            await self.send("3")
+                        self.texts.append(text)
+
+        await asyncio.wait_for(read(), timeout)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def test_a_slow_reader_gets_every_message_in_order(
+    app: RunningApp, connect: Connect, as_user: Http
+) -> None:
+    """Packets go straight to the WebSocket while its transport takes them, and queue behind the
+    writer once the client stops reading: nothing is lost or reordered across the switch."""
+    ticket = await make_ticket(as_user, "alice", "bob")
+    bob = await _StalledClient.open(app, app.token("bob"))
+    alice = await connect("alice")
+    total = 600
+    content = "x" * 9_990
+    for n in range(total):
+        ack = await alice.call("sendMessage", {"ticketId": ticket, "content": f"{n:04d}{content}"})
+        assert ack["ok"] is True, ack
+    eio = app.asgi.engineio_server.eio  # type: ignore[attr-defined]
+    assert max(s.queue.qsize() for s in eio.sockets.values()) > 0, "the transport never pushed back"
+
+    def new_messages() -> list[int]:
+        return [
+            orjson.loads(t[2:])[1]["message"]["seq"] for t in bob.texts if t.startswith('42["newMessage"')
+        ]
+
+    await bob.read_until(lambda _: len(new_messages()) >= total)
+    seqs = new_messages()
+    assert seqs == sorted(seqs) and len(set(seqs)) == total
+    bob.close()
