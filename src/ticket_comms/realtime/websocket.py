@@ -66,4 +66,11 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.response = None  # type: ignore[assignment]
 
 
-UVICORN_WEBSOCKET_OPTIONS: dict[str, Any] = {"ws": WebSocketProtocol, "ws_ping_interval": None}
+# Frames over 1 MiB are refused by the WebSocket layer (close code 1009) before they are buffered:
+# uvicorn's default would read up to 16 MiB per frame only for Engine.IO to refuse anything over
+# 1,000,000 characters (its max_http_buffer_size, as Node's socket.io maxHttpBufferSize).
+UVICORN_WEBSOCKET_OPTIONS: dict[str, Any] = {
+    "ws": WebSocketProtocol,
+    "ws_ping_interval": None,
+    "ws_max_size": 1_048_576,
+}
