@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import service as chat
-from ticket_comms.chat.schemas import CamelModel, SendMessage, message_out
+from ticket_comms.chat.schemas import CamelModel, SendMessage
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
@@ -244,14 +244,13 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
 
     @on("joinTicket")
     async def _join_ticket(sid: str, payload: Any) -> dict[str, Any]:
-        ctx = ctx_ref()
         ref = _parse(TicketRef, payload)
         user = await session_user(sid)
-        async with ctx.db.connection() as conn:
-            await require_access(conn, user, ref.ticket_id)
-            rows, _ = await chat.page(conn, ref.ticket_id, limit=JOIN_HISTORY)
+        latest = await chat.list_messages(
+            ctx_ref(), user, ref.ticket_id, limit=JOIN_HISTORY, before_seq=None, after_seq=None
+        )
         await sio.enter_room(sid, ticket_room(ref.ticket_id))
-        messages = [message_out(r, ctx.settings) for r in rows]
+        messages = latest["items"]
         await sio.emit("messages", {"ticketId": str(ref.ticket_id), "messages": messages}, to=sid)
         return {"messages": messages}
 
@@ -292,12 +291,11 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
 
     @on("sync")
     async def _sync(sid: str, payload: Any) -> dict[str, Any]:
-        ctx = ctx_ref()
         body = _parse(SyncPayload, payload)
         user = await session_user(sid)
-        async with ctx.db.connection() as conn:
-            await require_access(conn, user, body.ticket_id)
-            rows, has_more = await chat.page(conn, body.ticket_id, limit=body.limit, after_seq=body.after_seq)
-        return {"messages": [message_out(r, ctx.settings) for r in rows], "hasMore": has_more}
+        missed = await chat.list_messages(
+            ctx_ref(), user, body.ticket_id, limit=body.limit, before_seq=None, after_seq=body.after_seq
+        )
+        return {"messages": missed["items"], "hasMore": missed["hasMore"]}
 
     return sio
