@@ -12,8 +12,8 @@ socket that opens directly as a WebSocket (what the React and Flutter clients do
 - one timer for the next ping.
 
 Reads wait without a timeout: a client that stops answering pings is closed by Engine.IO's
-monitor task (`check_ping_timeout`), which queues a CLOSE packet; the writer sends it and closes
-the WebSocket, and the reader then sees the disconnect. Clients that start with long-polling and
+monitor task (`check_ping_timeout`); `EngineSocket.close` then wakes the writer, which closes the
+WebSocket, and the reader sees the disconnect. Clients that start with long-polling and
 upgrade keep Engine.IO's own path.
 """
 
