@@ -3,15 +3,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.rows import dict_row
 from sqlalchemy import create_engine, pool
 
 from tests.conftest import _server_url, _with_database
 from ticket_comms import migrations
-from ticket_comms.database import sqlalchemy_url
+from ticket_comms.database import libpq_url, sqlalchemy_url
 from ticket_comms.schema import metadata
 
 
-def test_migrations_apply_to_an_empty_database_and_match_the_models():
+async def _up_to_date(url: str) -> bool:
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), row_factory=dict_row) as conn:
+        return await migrations.is_up_to_date(conn)
+
+
+async def test_migrations_apply_to_an_empty_database_and_match_the_models():
     admin_url = _server_url()
     name = "test_migrations_empty"
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -19,10 +25,10 @@ def test_migrations_apply_to_an_empty_database_and_match_the_models():
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(admin_url, name)
     try:
-        assert not migrations.is_up_to_date(url)
+        assert not await _up_to_date(url)
         migrations.upgrade(url)
         migrations.upgrade(url)  # a second run is a no-op
-        assert migrations.is_up_to_date(url)
+        assert await _up_to_date(url)
         engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)

@@ -182,7 +182,6 @@ def create_app(settings: Settings | None = None) -> Any:
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
-        app.state.database_url = url
         watch = RuntimeWatch(metrics)
         watch.start()
         log.info("ticket-comms ready", extra={"fields": {"redis": bool(settings.redis_url)}})
@@ -238,7 +237,7 @@ def create_app(settings: Settings | None = None) -> Any:
             return _error(503, "unavailable", "Starting up.")
         try:
             async with ctx.db.connection() as conn:
-                current = await migrations.is_up_to_date_on(conn)
+                current = await migrations.is_up_to_date(conn)
         except Exception as exc:
             return _error(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
         if not current:

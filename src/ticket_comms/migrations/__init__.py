@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from ticket_comms.database import Connection, libpq_url, sqlalchemy_url
+from ticket_comms.database import Connection, sqlalchemy_url
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,18 +46,8 @@ async def upgrade_in_child_process(database_url: str) -> None:
         raise RuntimeError(f"database migrations failed (exit code {code}); see the log above")
 
 
-def is_up_to_date(database_url: str) -> bool:
-    """True when the database is at every head revision."""
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        try:
-            rows = conn.execute(_APPLIED).fetchall()
-        except psycopg.errors.UndefinedTable:
-            return False
-    return {row[0] for row in rows} == HEADS
-
-
-async def is_up_to_date_on(conn: Connection) -> bool:
-    """`is_up_to_date` on a connection of the pool (/readyz)."""
+async def is_up_to_date(conn: Connection) -> bool:
+    """True when the database is at every head revision (/readyz)."""
     try:
         async with conn.transaction():
             rows = await (await conn.execute(_APPLIED)).fetchall()
