@@ -17,7 +17,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticket_comms import migrations
+from ticket_comms import background, migrations
 from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
 from ticket_comms.attachments.storage import build_storage
@@ -28,13 +28,14 @@ from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
-from ticket_comms.email import mailbox as email_mailbox
+from ticket_comms.email import delivery_reports
 from ticket_comms.email import router as email_router
-from ticket_comms.email import template_router as email_template_router
-from ticket_comms.email import tracking as email_tracking
-from ticket_comms.email import worker as email_worker
+from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
+from ticket_comms.email.dev_mailbox import sink as dev_mailbox
+from ticket_comms.email.templates import router as email_template_router
 from ticket_comms.errors import AppError
 from ticket_comms.notifications import router as notifications_router
+from ticket_comms.notifications import unsubscribe as unsubscribe_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
@@ -60,34 +61,31 @@ HTTP_CODES = {
 }
 
 
-_error = error_response
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+    async def apperror_response(_: Request, exc: AppError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validationerror_response(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
             for e in exc.errors()
         ]
         malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
         if malformed:
-            return _error(400, "malformed_json", "The request body is not valid JSON.", details)
-        return _error(422, "validation_failed", "The request is not valid.", details)
+            return error_response(400, "malformed_json", "The request body is not valid JSON.", details)
+        return error_response(422, "validation_failed", "The request is not valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def httperror_response(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return _error(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", "Something went wrong on our side.")
 
 
 class BodyLimitMiddleware:
@@ -143,7 +141,7 @@ class BodyLimitMiddleware:
 
 
 async def _send_too_large(send: Any) -> None:
-    response = _error(413, "too_large", "The request body is too large.")
+    response = error_response(413, "too_large", "The request body is too large.")
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 
@@ -176,9 +174,9 @@ def create_app(settings: Settings | None = None) -> Any:
             broadcast=broadcaster,
             storage=build_storage(settings),
         )
-        ctx.dev_mailbox = await email_mailbox.start(settings)
-        ctx.worker = await email_worker.start_inline(ctx)
-        inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
+        ctx.dev_mailbox = await dev_mailbox.start(settings)
+        ctx.worker = await background.start_inline(ctx)
+        inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -223,8 +221,9 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(email_template_router.router)
     api.include_router(email_router.router)
     api.include_router(notifications_router.router)
-    api.include_router(email_mailbox.router)
-    api.include_router(email_mailbox.json_router)
+    api.include_router(unsubscribe_router.router)
+    api.include_router(dev_mailbox_router.router)
+    api.include_router(dev_mailbox_router.json_router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -234,14 +233,14 @@ def create_app(settings: Settings | None = None) -> Any:
     async def readyz(request: Request) -> JSONResponse:
         ctx: AppContext | None = getattr(request.app.state, "ctx", None)
         if ctx is None:
-            return _error(503, "unavailable", "Starting up.")
+            return error_response(503, "unavailable", "Starting up.")
         try:
             async with ctx.db.connection() as conn:
                 current = await migrations.is_up_to_date(conn)
         except Exception as exc:
-            return _error(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
+            return error_response(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
         if not current:
-            return _error(503, "unavailable", "Migrations are not applied.")
+            return error_response(503, "unavailable", "Migrations are not applied.")
         return JSONResponse({"status": "ready"})
 
     @api.get("/metrics", include_in_schema=False)

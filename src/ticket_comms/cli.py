@@ -68,9 +68,9 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(_: argparse.Namespace, settings: Settings) -> int:
-    from ticket_comms.email import worker
+    from ticket_comms import background
 
-    return worker.run(settings)
+    return background.run(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
-    from ticket_comms.email.mailbox import DevMailbox
+    from ticket_comms.email.dev_mailbox.sink import DevMailbox
     from ticket_comms.email.worker import Worker
     from ticket_comms.realtime.broadcast import Broadcaster
 

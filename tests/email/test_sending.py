@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.email.support import Mail
-from ticket_comms.notifications import service as notifications
+from ticket_comms.notifications import events as notifications
 
 EXTERNAL_EVENTS = {
     "QuoteCreated": {

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from tests.email.support import Mail
 from tests.realtime.conftest import open_socket
-from ticket_comms.notifications.catalogue import EVENT_TYPES
+from ticket_comms.catalogue import EVENT_TYPES
 
 QUOTE = {"quote": {"number": "Q-7", "total": 99}}
 OTP = {"otp": {"code": "135790", "expiresInMinutes": 5}}

@@ -9,7 +9,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
 from ticket_comms.attachments import service, signing, sniffing
-from ticket_comms.deps import Ctx, User, current_user, json
+from ticket_comms.auth.deps import User, current_user
+from ticket_comms.deps import Ctx, json
 from ticket_comms.errors import Forbidden
 from ticket_comms.responses import error_response
 

@@ -22,12 +22,12 @@ import psycopg
 
 from ticket_comms.attachments import images, sniffing
 from ticket_comms.attachments.formdata import FormStream
+from ticket_comms.attachments.schemas import attachment_out
 from ticket_comms.attachments.storage import ObjectMissing
 from ticket_comms.auth.service import CurrentUser
-from ticket_comms.chat.schemas import attachment_out
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, NotFound, TooLarge
-from ticket_comms.tickets.access import TicketNotFound, require_access
+from ticket_comms.ticket_access import TicketNotFound, require_access
 
 log = logging.getLogger(__name__)
 

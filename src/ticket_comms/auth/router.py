@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from ticket_comms.chat.schemas import CamelModel
-from ticket_comms.deps import AdminOrService, Ctx, User, json
+from ticket_comms.auth.deps import AdminOrService, User
+from ticket_comms.deps import Ctx, json
+from ticket_comms.wire import CamelModel
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -16,8 +16,6 @@ from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 
 from ticket_comms.tables import metadata
 
-MESSAGE_TYPES = ("Text", "Image", "File", "System")
-
 # English stemming over the text and the attachment's file name (so "invoice.pdf" is findable).
 SEARCH_VECTOR_SQL = (
     "to_tsvector('english'::regconfig, coalesce(content, '') || ' ' || "

@@ -15,7 +15,7 @@ from ticket_comms.chat.schemas import message_out
 from ticket_comms.chat.service import MESSAGE_COLUMNS, REACTIONS_COLUMN
 from ticket_comms.context import AppContext
 from ticket_comms.pagination import decode_cursor, encode_cursor
-from ticket_comms.tickets.access import require_access, ticket_ids_of
+from ticket_comms.ticket_access import require_access, ticket_ids_of
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TOKENS = 12

@@ -12,9 +12,9 @@ from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
-from ticket_comms.notifications import service as notifications
+from ticket_comms.notifications import ticket_events as notifications
 from ticket_comms.pagination import decode_cursor, encode_cursor
-from ticket_comms.tickets.access import TicketNotFound, require_access
+from ticket_comms.ticket_access import TicketNotFound, require_access
 from ticket_comms.tickets.schemas import CreateTicket, UpdateTicket, ticket_out
 
 TICKET_COLUMNS = (
@@ -60,26 +60,10 @@ async def _decorate(
     """Add the caller's unread count and the last message to each ticket, in two queries for the page."""
     if not rows:
         return []
-    ids = [r["id"] for r in rows]
-    cur = await conn.execute(
-        """
-        SELECT p.ticket_id, (SELECT count(*) FROM messages m
-            WHERE m.ticket_id = p.ticket_id AND m.seq > p.last_read_seq AND m.type <> 'System'
-              AND m.sender_id <> p.user_id AND m.deleted_at IS NULL) AS unread
-        FROM ticket_participants p WHERE p.user_id = %s AND p.ticket_id = ANY(%s)
-        """,
-        (user.id, ids),
+    unread = await chat.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
+    last = await chat.messages_at(
+        conn, ctx.settings, [(r["id"], r["last_seq"]) for r in rows if r["last_seq"] > 0]
     )
-    unread = {r["ticket_id"]: r["unread"] for r in await cur.fetchall()}
-    with_messages = [r for r in rows if r["last_seq"] > 0]
-    last: dict[UUID, dict[str, Any]] = {}
-    if with_messages:
-        cur = await conn.execute(
-            f"{chat.SELECT_MESSAGES} JOIN unnest(%s::uuid[], %s::bigint[]) AS k(ticket_id, seq) "
-            "ON m.ticket_id = k.ticket_id AND m.seq = k.seq",
-            ([r["id"] for r in with_messages], [r["last_seq"] for r in with_messages]),
-        )
-        last = {r["ticket_id"]: message_out(r, ctx.settings) for r in await cur.fetchall()}
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
 
 

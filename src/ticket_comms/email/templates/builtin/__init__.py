@@ -1,15 +1,18 @@
-"""The built-in email templates shipped with the service: one per event type plus the shared layout.
+"""The built-in email templates shipped with the service: one per event type of the catalogue, plus the layout.
 
 Each template's HTML body lives in `<name>.html` and its plain-text part in `<name>.txt` beside this
-file; the subject and the variables each template relies on are listed here. The migration that
-creates `email_templates` seeds the table from these files, and resetting an edited built-in
-template restores them.
+file; the subject and the variables each template relies on are listed here. Resetting an edited
+built-in template restores these files. Migrations never read them (a migration must mean the same
+thing forever): 0003 inserts its own frozen copy, and a built-in template added later reaches existing
+databases through a data migration of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ticket_comms.catalogue import EVENT_TYPES
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,7 +61,9 @@ SPECS: dict[str, BuiltinSpec] = {
     ),
 }
 
-EVENT_TYPES: tuple[str, ...] = tuple(name for name in SPECS if name != LAYOUT)
+# The templates follow the catalogue of events, not the other way round.
+if set(SPECS) != {LAYOUT, *EVENT_TYPES}:
+    raise RuntimeError("every event type of ticket_comms.catalogue needs exactly one built-in template")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""Email composition and the small email operations: Message-IDs, links, one-click unsubscribe tokens,
-the MIME message, suppressions.
+"""Composing one email from its outbox row: the render context, the rendered template, the MIME message
+and its DKIM signature.
 
 The MIME message is assembled by hand rather than through `email.message`: at hundreds of emails a
 second the stdlib generator is a visible share of the worker's CPU, and a notification email is always
@@ -8,97 +8,83 @@ the same simple shape (multipart/alternative: a text part and an HTML part, quot
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import binascii
-import hashlib
-import hmac
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
-from uuid import UUID
 
+from ticket_comms.catalogue import ALWAYS_EMAILED
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
-from ticket_comms.errors import BadRequest, NotFound
+from ticket_comms.email import templates
+from ticket_comms.email.addresses import parsed_from, sender_domain
+from ticket_comms.email.links import preferences_url, ticket_url, unsubscribe_url
 
 
-@lru_cache(maxsize=16)
-def _parsed_from(email_from: str) -> tuple[str, str]:
-    return parseaddr(email_from)
+class Composer:
+    """Turns a claimed outbox row into the bytes to send (the worker holds one)."""
 
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.signer = build_signer(ctx.settings)
 
-def sender_domain(settings: Settings) -> str:
-    address = _parsed_from(settings.email_from)[1]
-    return address.rpartition("@")[2] or "localhost"
+    def context_for(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The template's variables: the event's data plus the recipient, our links and our app."""
+        settings = self.settings
+        data = dict(row["data"] or {})
+        links: dict[str, Any] = {"preferences": preferences_url(settings)}
+        if row["ticket_id"] is not None:
+            links["ticket"] = ticket_url(settings, row["ticket_id"])
+        if row["event_type"] not in ALWAYS_EMAILED and row["recipient_id"]:
+            links["unsubscribe"] = unsubscribe_url(settings, row["recipient_id"], row["event_type"])
+        given_links: dict[str, Any] = data["links"] if isinstance(data.get("links"), dict) else {}
+        data["links"] = {**given_links, **links}
+        data["recipient"] = {
+            "name": row["recipient_name"] or row["recipient_email"],
+            "email": row["recipient_email"],
+        }
+        # Ours, whatever the event's data says: links and names in our emails come from our configuration.
+        data["app"] = {"name": settings.app_name, "url": settings.base_url}
+        return data
 
+    async def render(
+        self, row: dict[str, Any], by_name: dict[str, templates.Template]
+    ) -> tuple[templates.Rendered, str | None]:
+        """The rendered template of `row` and its unsubscribe link; TemplateRenderFailed when it cannot be."""
+        template = by_name.get(row["template_name"])
+        if template is None:
+            raise templates.TemplateRenderFailed(
+                f"There is no email template named {row['template_name']!r}."
+            )
+        if not template.is_active:
+            raise templates.TemplateRenderFailed(f"The {template.name} template is switched off.")
+        context = self.context_for(row)
+        rendered = await templates.render_template(self.ctx, template, by_name.get(templates.LAYOUT), context)
+        return rendered, context["links"].get("unsubscribe")
 
-def bounce_address(settings: Settings) -> str:
-    return settings.bounce_address or f"bounces@{sender_domain(settings)}"
-
-
-def message_id_for(settings: Settings, log_id: UUID | str) -> str:
-    """Our Message-ID carries the log id, so any report quoting it finds its email log."""
-    return f"<{log_id}@{sender_domain(settings)}>"
-
-
-def log_id_from_message_id(message_id: str) -> UUID | None:
-    local = message_id.strip().strip("<>").partition("@")[0]
-    try:
-        return UUID(local)
-    except ValueError:
-        return None
-
-
-def ticket_url(settings: Settings, ticket_id: Any) -> str:
-    return f"{settings.base_url}/tickets/{ticket_id}"
-
-
-def preferences_url(settings: Settings) -> str:
-    return f"{settings.base_url}/settings/notifications"
-
-
-# ---------------------------------------------------------------------------------------------
-# One-click unsubscribe tokens: (user, event type) signed with a key derived from JWT_SECRET.
-
-
-def _unsubscribe_key(settings: Settings) -> bytes:
-    return hmac.new(settings.jwt_secret.encode(), b"ticket-comms unsubscribe v1", hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def unsubscribe_token(settings: Settings, user_id: str, event_type: str) -> str:
-    payload = f"{user_id}\n{event_type}".encode()
-    mac = hmac.new(_unsubscribe_key(settings), payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(mac)}"
-
-
-def read_unsubscribe_token(settings: Settings, token: str) -> tuple[str, str]:
-    """(user_id, event_type) from a token we signed; BadRequest for anything else."""
-    try:
-        payload_b64, mac_b64 = token.split(".", 1)
-        payload = _unb64(payload_b64)
-        mac = _unb64(mac_b64)
-        expected = hmac.new(_unsubscribe_key(settings), payload, hashlib.sha256).digest()[:16]
-        if not hmac.compare_digest(mac, expected):
-            raise ValueError("bad signature")
-        user_id, event_type = payload.decode().split("\n", 1)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("This unsubscribe link is not valid.", code="invalid_unsubscribe_token") from None
-    return user_id, event_type
-
-
-def unsubscribe_url(settings: Settings, user_id: str, event_type: str) -> str:
-    return f"{settings.base_url}/api/v1/email/unsubscribe?token={quote(unsubscribe_token(settings, user_id, event_type))}"
+    async def message(
+        self, row: dict[str, Any], rendered: templates.Rendered, unsubscribe: str | None
+    ) -> bytes:
+        """The MIME message of `row`, DKIM-signed when a key is configured."""
+        raw = build_message(
+            self.settings,
+            message_id=row["message_id"],
+            to_email=row["recipient_email"],
+            to_name=row["recipient_name"],
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            unsubscribe=unsubscribe,
+            log_id=str(row["id"]),
+        )
+        if self.signer is not None:
+            # RSA signing takes about a millisecond: off the event loop.
+            raw = await asyncio.get_running_loop().run_in_executor(None, self.signer.sign, raw)
+        return raw
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +108,7 @@ def _address(name: str | None, email: str) -> str:
 
 @lru_cache(maxsize=16)
 def _from_header(email_from: str) -> str:
-    return _address(*_parsed_from(email_from))
+    return _address(*parsed_from(email_from))
 
 
 def _qp(text: str) -> bytes:
@@ -232,38 +218,3 @@ def build_signer(settings: Settings) -> DkimSigner | None:
     key = settings.dkim_private_key
     pem = key.encode() if "-----BEGIN" in key else Path(key).expanduser().read_bytes()
     return DkimSigner(pem, settings.dkim_selector, settings.dkim_domain or sender_domain(settings))
-
-
-# ---------------------------------------------------------------------------------------------
-# Suppressions
-
-
-def suppression_out(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "email": row["email"],
-        "reason": row["reason"],
-        "detail": row["detail"],
-        "emailLogId": str(row["email_log_id"]) if row["email_log_id"] else None,
-        "createdAt": row["created_at"].isoformat(),
-    }
-
-
-async def list_suppressions(ctx: AppContext, *, limit: int, cursor: str | None) -> dict[str, Any]:
-    rows = await ctx.db.fetch_all(
-        "SELECT * FROM email_suppressions WHERE %(after)s::text IS NULL OR email > %(after)s "
-        "ORDER BY email LIMIT %(limit)s",
-        {"after": cursor, "limit": limit + 1},
-    )
-    page = rows[:limit]
-    return {
-        "items": [suppression_out(r) for r in page],
-        "nextCursor": page[-1]["email"] if len(rows) > limit else None,
-    }
-
-
-async def delete_suppression(ctx: AppContext, email: str) -> None:
-    row = await ctx.db.fetch_one(
-        "DELETE FROM email_suppressions WHERE email = lower(%s) RETURNING email", (email.strip(),)
-    )
-    if row is None:
-        raise NotFound("That address is not suppressed.", code="suppression_not_found")

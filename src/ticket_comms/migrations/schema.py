@@ -1,4 +1,4 @@
-"""Every table of the service, for Alembic and the migrations-match-models test."""
+"""Every table of the service (each domain's models.py), for Alembic and the migrations-match-models test."""
 
 from ticket_comms.attachments import models as attachments_models
 from ticket_comms.auth import models as auth_models
