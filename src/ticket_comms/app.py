@@ -28,6 +28,8 @@ from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
+from ticket_comms.demo import router as demo_router
+from ticket_comms.demo import seed as demo_seed
 from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import router as email_router
 from ticket_comms.email import template_router as email_template_router
@@ -179,6 +181,11 @@ def create_app(settings: Settings | None = None) -> Any:
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.worker = await email_worker.start_inline(ctx)
         inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
+        try:
+            await demo_seed.seed_empty_development_database(ctx)
+        except Exception:
+            # Demo data is a convenience: a failure to write it must not keep the service down.
+            log.exception("could not write the demo data")
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -225,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(notifications_router.router)
     api.include_router(email_mailbox.router)
     api.include_router(email_mailbox.json_router)
+    api.include_router(demo_router.router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`ticket-comms serve | worker | migrate | token`."""
+"""`ticket-comms serve | worker | migrate | seed | token`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,14 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _seed(_: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from ticket_comms.demo import seed
+
+    return asyncio.run(seed.run(settings))
+
+
 def _worker(_: argparse.Namespace, settings: Settings) -> int:
     from ticket_comms.email import worker
 
@@ -83,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=_serve)
     sub.add_parser("worker", help="the email/notification worker alone").set_defaults(func=_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser(
+        "seed", help="add the demo users and tickets (once; `serve` does it on an empty development database)"
+    ).set_defaults(func=_seed)
     token = sub.add_parser("token", help="mint a development token signed with JWT_SECRET")
     token.add_argument("user_id")
     token.add_argument("--role", choices=["admin", "service"])

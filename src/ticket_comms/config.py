@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
     migrate_on_start: bool = True
+    # In development (the dev JWT secret in use), `serve` fills an empty database with the demo
+    # tickets and users; DEMO_DATA=false keeps it empty.
+    demo_data: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"
 

@@ -88,9 +88,10 @@ def mint(
     email: str | None = None,
     name: str | None = None,
     ttl_seconds: int = 24 * 3600,
+    now: int | None = None,
 ) -> str:
-    """A dev token signed with JWT_SECRET (the CLI's `token` command and the tests use it)."""
-    now = int(time.time())
+    """A dev token signed with JWT_SECRET (the CLI's `token` command, dev sign-in and the tests use it)."""
+    now = int(time.time()) if now is None else now
     payload: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
     if role:
         payload["role"] = role
