@@ -25,7 +25,7 @@ from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.service import Users
 from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
-from ticket_comms.config import Settings
+from ticket_comms.config import Settings, check_secrets
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
 from ticket_comms.demo import router as demo_router
@@ -159,6 +159,9 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_secrets(settings)
+        if settings.is_development:
+            settings.signing_key  # noqa: B018 -- generated into DATA_DIR now rather than at the first link
         if settings.using_dev_secret:
             log.warning(
                 "JWT_SECRET is not set: using the built-in development secret. Never do this in production."

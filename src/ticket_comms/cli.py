@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from ticket_comms.config import Settings
+from ticket_comms.config import Settings, UnsafeSecrets, check_secrets
 from ticket_comms.observability import configure_logging
 
 log = logging.getLogger("ticket_comms")
@@ -105,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command != "token":
         configure_logging(settings.log_level)
+    if args.command in ("serve", "worker"):
+        # Both sign links (attachments, unsubscribe); both refuse to run with secrets unfit for the internet.
+        try:
+            check_secrets(settings)
+        except UnsafeSecrets as exc:
+            print(f"ticket-comms: {exc}", file=sys.stderr)
+            return 2
     return int(args.func(args, settings))
 
 
