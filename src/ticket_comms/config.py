@@ -117,7 +117,9 @@ class Settings(BaseSettings):
                 f"random value of at least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -base64 48`)."
             )
         elif len(self.signing_secret) < MIN_SECRET_LENGTH:
-            problems.append(f"SIGNING_SECRET is shorter than {MIN_SECRET_LENGTH} characters; use a random value.")
+            problems.append(
+                f"SIGNING_SECRET is shorter than {MIN_SECRET_LENGTH} characters; use a random value."
+            )
         elif self.signing_secret == self.jwt_secret:
             problems.append("SIGNING_SECRET must differ from JWT_SECRET.")
         return problems
