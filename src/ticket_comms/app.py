@@ -25,9 +25,11 @@ from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.service import Users
 from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
-from ticket_comms.config import Settings
+from ticket_comms.config import Settings, check_secrets
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
+from ticket_comms.demo import router as demo_router
+from ticket_comms.demo import seed as demo_seed
 from ticket_comms.email import delivery_reports
 from ticket_comms.email import router as email_router
 from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
@@ -155,6 +157,9 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_secrets(settings)
+        if settings.is_development:
+            settings.signing_key  # noqa: B018 -- generated into DATA_DIR now rather than at the first link
         if settings.using_dev_secret:
             log.warning(
                 "JWT_SECRET is not set: using the built-in development secret. Never do this in production."
@@ -177,6 +182,11 @@ def create_app(settings: Settings | None = None) -> Any:
         ctx.dev_mailbox = await dev_mailbox.start(settings)
         ctx.worker = await background.start_inline(ctx)
         inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)
+        try:
+            await demo_seed.seed_empty_development_database(ctx)
+        except Exception:
+            # Demo data is a convenience: a failure to write it must not keep the service down.
+            log.exception("could not write the demo data")
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -224,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(unsubscribe_router.router)
     api.include_router(dev_mailbox_router.router)
     api.include_router(dev_mailbox_router.json_router)
+    api.include_router(demo_router.router)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -17,7 +17,7 @@ async def current_user(request: Request) -> CurrentUser:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated()
     ctx: AppContext = request.app.state.ctx
-    user = await ctx.users.sign_in(ctx.verifier.verify(token.strip()))
+    user = await ctx.users.sign_in(await ctx.verifier.authenticate(token.strip()))
     request.state.user_id = user.id
     return user
 

@@ -25,5 +25,5 @@ async def me(user: User):
 async def register_user(
     ctx: Ctx, caller: AdminOrService, body: RegisterUser, user_id: str = Path(min_length=1, max_length=255)
 ):
-    row = await ctx.users.register(user_id, body.email, body.name, body.role)
+    row = await ctx.users.register(user_id, body.email, body.name, body.role, by_service=caller.is_service)
     return json(row)
