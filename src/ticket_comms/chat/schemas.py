@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, field_validator, model_validator
 
+from ticket_comms import textcheck
 from ticket_comms.attachments import signing
 from ticket_comms.config import Settings
 
@@ -16,7 +17,16 @@ MessageType = Literal["Text", "Image", "File"]
 
 
 class CamelModel(BaseModel):
+    """The base of every request body and socket payload."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_max_length=100_000)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _storable_text(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # The outermost model sees the whole input, so the error's path is the field's full path.
+        textcheck.check(data, cls.__name__)
+        return handler(data)
 
 
 class SendMessage(CamelModel):

@@ -66,6 +66,8 @@ async def search(
     ticket_id: UUID | None = None,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"tsq": to_tsquery_text(q), "limit": limit + 1}
+    # An empty `cursor=` is the first page, as it is for every other list.
+    with_cursor = bool(cursor)
     if cursor:
         params["rank"], params["after_id"] = decode_cursor(cursor, float, UUID)
     async with ctx.db.connection() as conn:
@@ -85,7 +87,7 @@ async def search(
             return {"items": [], "nextCursor": None}
         # Never a prepared statement: a generic plan cannot see how common the words are or how big the
         # ticket set is, and picked the GIN index for common words in small tickets (15 ms instead of 3).
-        cur = await conn.execute(_sql(scope, cursor is not None), params, prepare=False)
+        cur = await conn.execute(_sql(scope, with_cursor), params, prepare=False)
         rows = await cur.fetchall()
     page = rows[:limit]
     items = [{**message_out(r, ctx.settings), "highlight": r["highlight"]} for r in page]
