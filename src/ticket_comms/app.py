@@ -17,7 +17,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticket_comms import migrations
+from ticket_comms import migrations, ratelimits
 from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
 from ticket_comms.attachments.storage import build_storage
@@ -34,6 +34,7 @@ from ticket_comms.email import template_router as email_template_router
 from ticket_comms.email import tracking as email_tracking
 from ticket_comms.email import worker as email_worker
 from ticket_comms.errors import AppError
+from ticket_comms.gate import BodyGate
 from ticket_comms.notifications import router as notifications_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
 from ticket_comms.realtime.broadcast import Broadcaster
@@ -42,9 +43,6 @@ from ticket_comms.responses import JSONResponse, error_response
 from ticket_comms.tickets import router as tickets_router
 
 log = logging.getLogger(__name__)
-
-# JSON bodies are small; uploads have their own limit (MAX_UPLOAD_BYTES) on their own route.
-MAX_JSON_BODY = 1_048_576
 
 HTTP_CODES = {
     400: "bad_request",
@@ -66,7 +64,11 @@ _error = error_response
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        response = _error(exc.status, exc.code, exc.message, exc.details)
+        retry_after = ratelimits.retry_after_of(exc.details)
+        if exc.status == 429 and retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,64 +90,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return _error(500, "internal_error", "Something went wrong on our side.")
-
-
-class BodyLimitMiddleware:
-    """Refuse JSON bodies over MAX_JSON_BODY before reading them (413), whatever Content-Length says."""
-
-    def __init__(self, app: Any, exempt_suffixes: tuple[str, ...]):
-        self.app = app
-        self.exempt = exempt_suffixes
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] in ("GET", "HEAD")
-            or scope["path"].endswith(self.exempt)
-        ):
-            await self.app(scope, receive, send)
-            return
-        for key, value in scope["headers"]:
-            if key == b"content-length" and value.isdigit() and int(value) > MAX_JSON_BODY:
-                await _send_too_large(send)
-                return
-        received = 0
-        exceeded = False
-        started = False
-
-        async def limited_receive() -> dict[str, Any]:
-            nonlocal received, exceeded
-            if exceeded:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_JSON_BODY:
-                    # Stop reading: the app sees a disconnect, and we answer 413 ourselves below.
-                    exceeded = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracked_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            if exceeded and not started:
-                return  # the app's own answer to the cut-off body is replaced by the 413
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracked_send)
-        except Exception:
-            if not exceeded:
-                raise
-        if exceeded and not started:
-            await _send_too_large(send)
-
-
-async def _send_too_large(send: Any) -> None:
-    response = _error(413, "too_large", "The request body is too large.")
-    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
-    await send({"type": "http.response.body", "body": response.body})
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -175,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Any:
             users=Users(db),
             broadcast=broadcaster,
             storage=build_storage(settings),
+            limits=ratelimits.RateLimits(settings),
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.worker = await email_worker.start_inline(ctx)
@@ -248,7 +193,7 @@ def create_app(settings: Settings | None = None) -> Any:
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    asgi: Any = BodyLimitMiddleware(api, exempt_suffixes=("/attachments", "/email/inbound"))
+    asgi: Any = BodyGate(api, lambda: holder.get("ctx"))
     asgi = RequestContextMiddleware(asgi, metrics)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=asgi, socketio_path="socket.io")
     wrapped.fastapi = api  # type: ignore[attr-defined]  # tests and the CLI reach app.state through it

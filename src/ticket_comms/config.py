@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     # unanswered for the timeout is disconnected.
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
+    # Per-user rate limits and quotas (ticket_comms/ratelimits.py): `limits` strings, windows joined by ";".
+    rate_limits_enabled: bool = True
+    rate_limit_message_send: str = "30 per 10 seconds; 120 per minute"
+    rate_limit_message_edit: str = "30 per minute"
+    rate_limit_reaction: str = "60 per minute"
+    rate_limit_upload: str = "30 per minute; 1000 per day"
+    rate_limit_upload_bytes: str = "2147483648 per day"  # 2 GiB of uploads per user per day
+    rate_limit_search: str = "120 per minute"
+    # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
+    rate_limit_event: str = "6000 per minute"
     migrate_on_start: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"

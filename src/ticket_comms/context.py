@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.email.mailbox import DevMailbox
     from ticket_comms.email.worker import Worker
+    from ticket_comms.ratelimits import RateLimits
     from ticket_comms.realtime.broadcast import Broadcaster
 
 
@@ -29,3 +30,5 @@ class AppContext:
     dev_mailbox: DevMailbox | None = None
     # The in-process email worker (WORKER=inline).
     worker: Worker | None = None
+    # Per-user rate limits; None in processes that serve no requests (the standalone email worker).
+    limits: RateLimits | None = None

@@ -20,6 +20,7 @@ from uuid import UUID
 
 import psycopg
 
+from ticket_comms import ratelimits
 from ticket_comms.attachments import images, sniffing
 from ticket_comms.attachments.formdata import FormStream
 from ticket_comms.attachments.storage import ObjectMissing
@@ -115,6 +116,8 @@ async def upload(
     limit = ctx.settings.max_upload_bytes
     if content_length is not None and content_length > limit + FRAMING_ALLOWANCE:
         raise TooLarge(f"The file is larger than the limit of {limit} bytes.", details={"maxBytes": limit})
+    await ratelimits.hit(ctx, "upload", user.id)
+    await _check_daily_bytes(ctx, user, content_length)
 
     form = FormStream(body, content_type, max_other_bytes=FRAMING_ALLOWANCE)
     part = await form.find_file("file")
@@ -145,6 +148,8 @@ async def upload(
             stored.append(key)
             size = await ctx.storage.put(key, data.rest(head), detected)
         await form.drain()
+        # The day's byte quota is charged with the stored size; over it, what was stored goes again.
+        await ratelimits.hit(ctx, "upload_bytes", user.id, size)
         try:
             row = await ctx.db.fetch_one(
                 """
@@ -174,6 +179,15 @@ async def upload(
         raise
     assert row is not None
     return _row_out(row, ctx)
+
+
+async def _check_daily_bytes(ctx: AppContext, user: CurrentUser, content_length: int | None) -> None:
+    """Refuse before reading when the declared size cannot fit in what is left of the day's quota."""
+    if ctx.limits is None or content_length is None:
+        return
+    left = await ctx.limits.remaining("upload_bytes", user.id)
+    if left is not None and content_length - FRAMING_ALLOWANCE > left:
+        await ratelimits.hit(ctx, "upload_bytes", user.id, content_length)  # raises with its Retry-After
 
 
 async def _process_image(chunks: AsyncIterator[bytes], fmt: str) -> images.ProcessedImage:

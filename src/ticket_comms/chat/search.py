@@ -10,6 +10,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from ticket_comms import ratelimits
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.chat.service import MESSAGE_COLUMNS, REACTIONS_COLUMN
@@ -65,6 +66,7 @@ async def search(
     cursor: str | None,
     ticket_id: UUID | None = None,
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "search", user.id)
     params: dict[str, Any] = {"tsq": to_tsquery_text(q), "limit": limit + 1}
     # An empty `cursor=` is the first page, as it is for every other list.
     with_cursor = bool(cursor)

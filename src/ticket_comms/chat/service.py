@@ -10,7 +10,7 @@ from uuid import UUID
 
 import psycopg
 
-from ticket_comms import textcheck
+from ticket_comms import ratelimits, textcheck
 from ticket_comms.attachments import service as attachments
 from ticket_comms.attachments import sniffing
 from ticket_comms.auth.service import CurrentUser
@@ -144,6 +144,7 @@ async def send_message(
 ) -> tuple[dict, bool]:
     """Post a message. Returns (message, created); a repeated clientId returns the first message."""
     _validate_content(body)
+    await ratelimits.hit(ctx, "message_send", user.id)
     params = {
         "ticket_id": ticket_id,
         "sender_id": user.id,
@@ -190,7 +191,7 @@ async def send_message(
                     "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])
                 )
                 row = await _fetch_message(conn, ticket_id, row["id"])
-    except psycopg.errors.UniqueViolation as exc:
+    except psycopg.errors.UniqueViolation:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
         # the transaction rolled back, so no seq was used; answer with the first message.
         if body.client_id is None:
@@ -286,6 +287,7 @@ async def page(
 async def edit_message(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, body: EditMessage
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "message_edit", user.id)
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)
         row = await _fetch_message(conn, ticket_id, message_id)
@@ -340,6 +342,7 @@ async def delete_message(
 async def set_reaction(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, emoji: str, *, on: bool
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "reaction", user.id)
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)  # an outsider learns nothing, not even about the emoji
         if on:
