@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ticket_comms import migrations, ratelimits
 from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
+from ticket_comms.attachments.imageworkers import ImageWorkers
+from ticket_comms.attachments.imageworkers import Limits as ImageLimits
 from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.service import Users
@@ -120,6 +122,9 @@ def create_app(settings: Settings | None = None) -> Any:
             broadcast=broadcaster,
             storage=build_storage(settings),
             limits=ratelimits.RateLimits(settings),
+            image_workers=ImageWorkers(
+                ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
+            ),
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.worker = await email_worker.start_inline(ctx)
@@ -142,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Any:
             if ctx.dev_mailbox is not None:
                 await ctx.dev_mailbox.stop()
             await ctx.storage.close()
+            if ctx.image_workers is not None:
+                ctx.image_workers.close()
             await broadcaster.stop()
             await db.close()
             await watch.stop()

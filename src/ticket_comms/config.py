@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
     max_upload_bytes: int = 26_214_400
+    # Uploaded images are decoded in worker processes (attachments/imageworkers.py): how many, and the
+    # address space and CPU seconds each image may take there.
+    image_workers: int = Field(default=1, ge=1, le=32)
+    image_memory_bytes: int = Field(default=1_073_741_824, ge=64 * 1024 * 1024)
+    image_cpu_seconds: int = Field(default=10, ge=1)
     worker: str = "inline"
     email_retry_base_seconds: float = 60
     email_retry_max_seconds: float = 3600

@@ -9,6 +9,7 @@ from ticket_comms.config import Settings
 from ticket_comms.database import Database
 
 if TYPE_CHECKING:
+    from ticket_comms.attachments.imageworkers import ImageWorkers
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
@@ -32,3 +33,5 @@ class AppContext:
     worker: Worker | None = None
     # Per-user rate limits; None in processes that serve no requests (the standalone email worker).
     limits: RateLimits | None = None
+    # Where uploaded images are decoded, in memory- and CPU-capped processes.
+    image_workers: ImageWorkers | None = None

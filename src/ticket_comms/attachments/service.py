@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -37,9 +35,6 @@ FRAMING_ALLOWANCE = 64 * 1024
 ORPHAN_AGE_SECONDS = 24 * 3600
 SWEEP_INTERVAL_SECONDS = 3600
 SWEEP_BATCH = 500
-SPOOL_IN_MEMORY = 1024 * 1024
-# Decoding and re-encoding is CPU-bound: a few at a time, the rest wait their turn.
-_image_slots = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
 
 
 class UnsupportedMediaType(AppError):
@@ -132,7 +127,7 @@ async def upload(
         width = height = thumbnail_key = None
         fmt = sniffing.RASTER.get(detected) or sniffing.CONVERTED.get(detected)
         if fmt is not None:
-            image = await _process_image(data.rest(head), fmt)
+            image = await _process_image(ctx, data.rest(head), fmt)
             if image.content_type != detected:
                 detected = image.content_type
                 file_name = sniffing.with_extension(file_name, "png" if detected == "image/png" else "jpg")
@@ -190,20 +185,15 @@ async def _check_daily_bytes(ctx: AppContext, user: CurrentUser, content_length:
         await ratelimits.hit(ctx, "upload_bytes", user.id, content_length)  # raises with its Retry-After
 
 
-async def _process_image(chunks: AsyncIterator[bytes], fmt: str) -> images.ProcessedImage:
-    # Spooled: small images stay in memory, large ones go to a temporary file, never the whole
-    # upload in memory; Pillow then reads it like a file.
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        written = 0
-        async for chunk in chunks:
-            written += len(chunk)
-            if written > SPOOL_IN_MEMORY:  # on disk by now: do not block the loop
-                await asyncio.to_thread(spool.write, chunk)
-            else:
-                spool.write(chunk)
-        spool.seek(0)
-        async with _image_slots:
-            return await asyncio.to_thread(images.process, spool, fmt)  # type: ignore[arg-type]
+async def _process_image(ctx: AppContext, chunks: AsyncIterator[bytes], fmt: str) -> images.ProcessedImage:
+    # The upload is already bounded by MAX_UPLOAD_BYTES; the worker process gets it whole.
+    data = bytearray()
+    async for chunk in chunks:
+        data += chunk
+    workers = ctx.image_workers
+    if workers is None:
+        raise RuntimeError("this process has no image workers")
+    return await workers.process(bytes(data), fmt)
 
 
 @dataclass
