@@ -29,7 +29,7 @@ from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
-from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
+from ticket_comms.database import Database, is_outage, release_embedded_postgres, resolve_database_url
 from ticket_comms.email import mailbox as email_mailbox
 from ticket_comms.email import router as email_router
 from ticket_comms.email import template_router as email_template_router
@@ -90,8 +90,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            # Reached outside Database's own connection handling: still the database, not a bug.
+            return _error(503, "database_unavailable", "The database is unreachable; try again shortly.")
         log.exception("unhandled error")
         return _error(500, "internal_error", "Something went wrong on our side.")
+
+
+READY_TIMEOUT_SECONDS = 0.8
+
+
+async def _migrations_current(ctx: AppContext) -> bool:
+    async with ctx.db.connection() as conn:
+        return await migrations.is_up_to_date(conn)
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -187,11 +198,15 @@ def create_app(settings: Settings | None = None) -> Any:
         ctx: AppContext | None = getattr(request.app.state, "ctx", None)
         if ctx is None:
             return _error(503, "unavailable", "Starting up.")
+        if ctx.db.is_down:
+            return _error(503, "database_unavailable", "The database is unreachable.")
         try:
-            async with ctx.db.connection() as conn:
-                current = await migrations.is_up_to_date(conn)
+            # A load balancer needs an answer, not a hang: a database slower than this is not ready.
+            current = await asyncio.wait_for(_migrations_current(ctx), READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return _error(503, "unavailable", "The database did not answer in time.")
         except Exception as exc:
-            return _error(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
+            return _error(503, "database_unavailable", f"Database unreachable: {exc.__class__.__name__}")
         if not current:
             return _error(503, "unavailable", "Migrations are not applied.")
         return JSONResponse({"status": "ready"})
