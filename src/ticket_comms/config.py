@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
     max_upload_bytes: int = 26_214_400
+    # Uploaded images are decoded in worker processes (attachments/imageworkers.py): how many, and the
+    # address space and CPU seconds each image may take there.
+    image_workers: int = Field(default=1, ge=1, le=32)
+    image_memory_bytes: int = Field(default=1_073_741_824, ge=64 * 1024 * 1024)
+    image_cpu_seconds: int = Field(default=10, ge=1)
     worker: str = "inline"
     email_retry_base_seconds: float = 60
     email_retry_max_seconds: float = 3600
@@ -64,6 +69,16 @@ class Settings(BaseSettings):
     # unanswered for the timeout is disconnected.
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
+    # Per-user rate limits and quotas (ticket_comms/ratelimits.py): `limits` strings, windows joined by ";".
+    rate_limits_enabled: bool = True
+    rate_limit_message_send: str = "30 per 10 seconds; 120 per minute"
+    rate_limit_message_edit: str = "30 per minute"
+    rate_limit_reaction: str = "60 per minute"
+    rate_limit_upload: str = "30 per minute; 1000 per day"
+    rate_limit_upload_bytes: str = "2147483648 per day"  # 2 GiB of uploads per user per day
+    rate_limit_search: str = "120 per minute"
+    # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
+    rate_limit_event: str = "6000 per minute"
     migrate_on_start: bool = True
     # In development (the dev JWT secret in use), `serve` fills an empty database with the demo
     # tickets and users; DEMO_DATA=false keeps it empty.

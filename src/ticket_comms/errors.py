@@ -76,3 +76,10 @@ class RateLimited(AppError):
 
     status = 429
     code = "rate_limited"
+
+
+class Unavailable(AppError):
+    """The service is not ready."""
+
+    status = 503
+    code = "unavailable"

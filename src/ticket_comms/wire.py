@@ -13,13 +13,22 @@ from typing import Any
 
 import orjson
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, model_validator
+
+from ticket_comms import textcheck
 
 
 class CamelModel(BaseModel):
     """A request body: camelCase aliases (snake_case accepted too), unknown keys ignored, strings bounded."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_max_length=100_000)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _storable_text(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # The outermost model sees the whole input, so the error's path is the field's full path.
+        textcheck.check(data, cls.__name__)
+        return handler(data)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -89,7 +89,7 @@ async def _serve(ctx: Ctx, request: Request, attachment_id: UUID, *, thumbnail: 
     found = await service.find_download(ctx, attachment_id, thumbnail=thumbnail, user=user)
 
     headers = {
-        "Content-Type": found.content_type,
+        "Content-Type": sniffing.served_type(found.content_type),
         "Content-Disposition": _disposition(found.content_type, found.file_name),
         "X-Content-Type-Options": "nosniff",
         # Even if a browser is made to render a download, it gets no script, no plugins, no origin.

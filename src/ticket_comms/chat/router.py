@@ -21,7 +21,8 @@ from ticket_comms.errors import ValidationFailed
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
 SEQ = 2**62
-Emoji = Path(min_length=1, max_length=32)
+# Checked to be one emoji by the service (chat/reactions.py), for HTTP and socket callers alike.
+Emoji = Path(min_length=1, max_length=64)
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=MessagePage)
