@@ -17,7 +17,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticket_comms import background, migrations, ratelimits
+from ticket_comms import background, migrations, ratelimits, webapp
 from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
 from ticket_comms.attachments.imageworkers import ImageWorkers
@@ -200,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(dev_mailbox_router.router)
     api.include_router(dev_mailbox_router.json_router)
     api.include_router(demo_router.router)
+    api.include_router(webapp.config_router(settings))
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None) -> Any:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     asgi: Any = BodyGate(api, lambda: holder.get("ctx"))
+    asgi = webapp.WebApp(asgi)  # the built web app at `/`, in front of the API for GET/HEAD only
     asgi = RequestContextMiddleware(asgi, metrics)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=asgi, socketio_path="socket.io")
     wrapped.fastapi = api  # type: ignore[attr-defined]  # tests and the CLI reach app.state through it

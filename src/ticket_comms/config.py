@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     demo_data: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"
+    # Where the web app sends a signed-out user (the host product's sign-in); unset in development: /dev/login.
+    web_sign_in_url: str | None = None
 
     @property
     def using_dev_secret(self) -> bool:
