@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ticket_comms.context import AppContext
+from ticket_comms.database import Connection
 from ticket_comms.email.delivery_reports import Report, address_of, apply_report, match_log
 from ticket_comms.email.suppressions import suppress
 from ticket_comms.errors import BadRequest, Forbidden
@@ -128,6 +129,16 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
     return {"type": kind, **(await apply_ses_event(ctx, event))}
 
 
+async def _suppress_reported(
+    conn: Connection, row: dict[str, Any], reported: Any, reason: str, detail: str
+) -> None:
+    """Suppress the recipients an SES bounce or complaint names (the email's own when it names none)."""
+    for rcpt in reported or [{"emailAddress": row["recipient_email"]}]:
+        address = address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
+        if address:
+            await suppress(conn, address, reason=reason, detail=detail, log_id=row["id"])
+
+
 async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, Any]:
     kind = str(event.get("eventType") or event.get("notificationType") or "")
     mail: dict[str, Any] = event["mail"] if isinstance(event.get("mail"), dict) else {}
@@ -172,12 +183,7 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
                 error=error,
             )
             if permanent:
-                for rcpt in bounce.get("bouncedRecipients") or [{"emailAddress": row["recipient_email"]}]:
-                    address = (
-                        address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
-                    )
-                    if address:
-                        await suppress(conn, address, reason="Bounce", detail=error, log_id=row["id"])
+                await _suppress_reported(conn, row, bounce.get("bouncedRecipients"), "Bounce", error)
         elif kind == "Complaint":
             complaint: dict[str, Any] = event["complaint"] if isinstance(event.get("complaint"), dict) else {}
             await apply_report(
@@ -187,12 +193,9 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
                 event_type="complained",
                 detail={"source": "ses", "complaint": complaint},
             )
-            for rcpt in complaint.get("complainedRecipients") or [{"emailAddress": row["recipient_email"]}]:
-                address = address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
-                if address:
-                    await suppress(
-                        conn, address, reason="Complaint", detail="complaint via SES", log_id=row["id"]
-                    )
+            await _suppress_reported(
+                conn, row, complaint.get("complainedRecipients"), "Complaint", "complaint via SES"
+            )
             status = row["status"]
         elif kind == "Reject":
             await apply_report(
