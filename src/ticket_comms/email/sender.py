@@ -15,7 +15,7 @@ import psycopg
 
 from ticket_comms.context import AppContext
 from ticket_comms.email import outbox, templates
-from ticket_comms.email.addresses import bounce_address
+from ticket_comms.email.addresses import bounce_address_for
 from ticket_comms.email.composer import Composer
 from ticket_comms.email.outbox import OUTBOX_CHANNEL, WORKER_LOCK_CLASS, Result, ResultWriter
 from ticket_comms.email.retry_policy import outcome
@@ -182,7 +182,9 @@ class EmailSender:
             return
         try:
             result = await self.transport.send(
-                OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
+                OutgoingEmail(
+                    str(row["id"]), bounce_address_for(self.settings, row["id"]), row["recipient_email"], raw
+                )
             )
         except Exception as exc:
             # A transport bug must not strand the claimed row: record it as a transient failure.

@@ -20,8 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.email.delivery_reports import Report, address_of, apply_report, match_log
-from ticket_comms.email.suppressions import suppress
+from ticket_comms.email.delivery_reports import (
+    MATCH_COLUMNS,
+    Report,
+    address_of,
+    apply_report,
+    match_log,
+    suppress_recipient,
+)
 from ticket_comms.errors import BadRequest, Forbidden
 
 SNS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -109,6 +115,10 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise BadRequest("Not an SNS message.", code="not_sns")
     await verify_sns(message)
+    # Only our own topics: anyone can sign SNS messages of a topic of theirs, and confirming a foreign
+    # subscription would let a stranger's topic post events here.
+    if str(message.get("TopicArn", "")) not in ctx.settings.ses_topic_arns:
+        raise Forbidden("This SNS topic is not one of SES_TOPIC_ARNS.", code="unknown_topic")
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
         url = str(message.get("SubscribeURL", ""))
@@ -132,11 +142,12 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
 async def _suppress_reported(
     conn: Connection, row: dict[str, Any], reported: Any, reason: str, detail: str
 ) -> None:
-    """Suppress the recipients an SES bounce or complaint names (the email's own when it names none)."""
-    for rcpt in reported or [{"emailAddress": row["recipient_email"]}]:
-        address = address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
-        if address:
-            await suppress(conn, address, reason=reason, detail=detail, log_id=row["id"])
+    """Suppress the email's own recipient when the bounce or complaint names it (or names nobody);
+    addresses it names that the email was not sent to are ignored."""
+    named = [address_of(str(r.get("emailAddress", ""))) for r in reported or [] if isinstance(r, dict)]
+    if named and (row["recipient_email"] or "").lower() not in named:
+        return
+    await suppress_recipient(conn, row, reason=reason, detail=detail)
 
 
 async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +163,7 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
         row = None
         if provider_id:
             cur = await conn.execute(
-                "SELECT id, recipient_email, status FROM email_logs WHERE provider_message_id = %s LIMIT 1",
+                f"SELECT {MATCH_COLUMNS} FROM email_logs WHERE provider_message_id = %s LIMIT 1",
                 (provider_id,),
             )
             row = await cur.fetchone()
