@@ -1,3 +1,5 @@
+"""Attachment endpoints: upload (streamed), download by token or signed link, thumbnails."""
+
 from __future__ import annotations
 
 import re

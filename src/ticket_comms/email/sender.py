@@ -8,17 +8,19 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
 from ticket_comms.context import AppContext
 from ticket_comms.email import outbox, templates
-from ticket_comms.email.addresses import bounce_address
+from ticket_comms.email.addresses import bounce_address_for
 from ticket_comms.email.composer import Composer
 from ticket_comms.email.outbox import OUTBOX_CHANNEL, WORKER_LOCK_CLASS, Result, ResultWriter
-from ticket_comms.email.retry_policy import outcome
+from ticket_comms.email.retry_policy import outcome, withdrawn_result
 from ticket_comms.email.transports import OutgoingEmail, SendResult, Transport
 from ticket_comms.errors import NotFound
 
@@ -34,11 +36,25 @@ RECOVER_EVERY_SECONDS = 5.0
 IDLE_POLL_SECONDS = 5.0
 
 
+# Asked just before sending a batch: which claimed emails the recipient no longer wants (unsubscribed,
+# muted, suppressed since the email was queued), by log id, with the reason. Given by the process that
+# builds the worker (the rules are notifications').
+Recheck = Callable[[AppContext, list[dict[str, Any]]], Coroutine[Any, Any, dict[UUID, str]]]
+
+
 class EmailSender:
     """Claims due email logs and sends them, `CONCURRENCY` at a time."""
 
-    def __init__(self, ctx: AppContext, transport: Transport, *, concurrency: int = CONCURRENCY):
+    def __init__(
+        self,
+        ctx: AppContext,
+        transport: Transport,
+        *,
+        concurrency: int = CONCURRENCY,
+        recheck: Recheck | None = None,
+    ):
         self.ctx = ctx
+        self.recheck = recheck
         self.settings = ctx.settings
         self.transport = transport
         self.concurrency = concurrency
@@ -151,6 +167,15 @@ class EmailSender:
             for name, v in versions.items()
             if v is not None and name in self._templates
         }
+        if self.recheck is not None:
+            withdrawn = await self.recheck(self.ctx, rows)
+            if withdrawn:
+                rows = [r for r in rows if r["id"] not in withdrawn]
+                now = datetime.now(UTC)
+                for log_id, reason in withdrawn.items():
+                    task = asyncio.create_task(self.writer.put(withdrawn_result(log_id, reason, now)))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
         for row in rows:
             task = asyncio.create_task(self._send_one(row, by_name))
             self._inflight.add(task)
@@ -182,7 +207,9 @@ class EmailSender:
             return
         try:
             result = await self.transport.send(
-                OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
+                OutgoingEmail(
+                    str(row["id"]), bounce_address_for(self.settings, row["id"]), row["recipient_email"], raw
+                )
             )
         except Exception as exc:
             # A transport bug must not strand the claimed row: record it as a transient failure.

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat import overview
 from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
@@ -116,8 +117,8 @@ async def _decorate(
     """Add the caller's unread count and the last message to each ticket, in two queries for the page."""
     if not rows:
         return []
-    unread = await chat.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
-    last = await chat.messages_at(
+    unread = await overview.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
+    last = await overview.messages_at(
         conn, ctx.settings, [(r["id"], r["last_seq"]) for r in rows if r["last_seq"] > 0]
     )
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
