@@ -181,6 +181,8 @@ def create_app(settings: Settings | None = None) -> Any:
             broadcast=broadcaster,
             storage=build_storage(settings),
         )
+        if ctx.verifier.jwks is not None:
+            ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.worker = await email_worker.start_inline(ctx)
         inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
