@@ -142,6 +142,8 @@ def create_app(settings: Settings | None = None) -> Any:
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
             ),
         )
+        if ctx.verifier.jwks is not None:
+            ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
         ctx.dev_mailbox = await dev_mailbox.start(settings)
         ctx.worker = await background.start_inline(ctx)
         inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)

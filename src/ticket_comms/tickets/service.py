@@ -335,10 +335,23 @@ async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID
             if user.id == user_id
             else f"{display_name(user)} removed {display_name(leaver)}"
         )
-        message = await chat.post_system_message(conn, ticket_id, note)
-    # Cut the socket access first, so the removed user does not receive the System message.
+        messages = [await chat.post_system_message(conn, ticket_id, note)]
+        updated = None
+        if ticket["assignee_id"] == user_id:
+            # An assignee who can no longer see the ticket cannot work it: it goes back to the queue.
+            await conn.execute(
+                "UPDATE tickets SET assignee_id = NULL, updated_at = now() WHERE id = %s", (ticket_id,)
+            )
+            messages.append(
+                await chat.post_system_message(conn, ticket_id, f"{display_name(user)} unassigned the ticket")
+            )
+            updated = (await _decorate(conn, ctx, user, [await _ticket_row(conn, ticket_id)]))[0]
+    # Cut the socket access first, so the removed user does not receive the System messages.
     await ctx.broadcast.participant_removed(ticket_id, user_id)
-    await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
+    for message in messages:
+        await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
+    if updated is not None:
+        await ctx.broadcast.ticket_update(ticket_id, updated, "updated")
 
 
 async def set_muted(ctx: AppContext, user: CurrentUser, ticket_id: UUID, muted: bool) -> dict[str, Any]:
