@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench services clean
+.PHONY: run test lint install bench fuzz soak services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: install
 
 test: install lint
 	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# The schema fuzzer of `make test`, longer: FUZZ_SECONDS of FUZZ_EXAMPLES cases per operation and role.
+fuzz: install
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} scripts/with-services.sh \
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/robustness/test_fuzz.py
 
 bench: install
 	scripts/with-services.sh $(BIN)/python -m bench
