@@ -30,6 +30,10 @@ fuzz: install
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} scripts/with-services.sh \
 		$(BIN)/pytest -q -s -p no:cacheprovider tests/robustness/test_fuzz.py
 
+# Resources under steady mixed load must plateau (bench/soak.py; SOAK_SECONDS, SOCKETS, MESSAGE_RATE).
+soak: install
+	scripts/with-services.sh $(BIN)/python -m bench.soak
+
 bench: install
 	scripts/with-services.sh $(BIN)/python -m bench
 
