@@ -428,3 +428,22 @@ async def test_inbound_smtp_listener_takes_only_bounce_mail_from_its_networks(da
         assert refused.value.code == 554
     finally:
         await app.stop()
+
+
+async def test_one_time_codes_are_not_kept_once_the_email_is_sent(mail: Mail):
+    """The code reaches the mailbox, but not the email log an admin reads nor the stored event data."""
+    import psycopg
+
+    await mail.users("carol")
+    log = await sent_otp(mail, "carol")
+    code = OTP["otp"]["code"]
+    email = next(m for m in mail.sink.messages if m.header("Message-ID") == log["messageId"])
+    assert code in email.header("Subject") and code in email.part("text/plain")
+    entry = await mail.log(log["id"])
+    assert code not in json.dumps(entry)
+    assert entry["subject"].startswith("[redacted] is your")
+    async with await psycopg.AsyncConnection.connect(mail.app.ctx.db.url) as conn:
+        cur = await conn.execute("SELECT data FROM events")
+        stored = [row[0] for row in await cur.fetchall()]
+    assert stored and all(code not in json.dumps(d) for d in stored)
+    assert stored[0]["otp"] == {"code": "[redacted]", "expiresInMinutes": 5}

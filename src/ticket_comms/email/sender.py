@@ -15,6 +15,7 @@ from uuid import UUID
 
 import psycopg
 
+from ticket_comms.catalogue import REDACTED, SECRET_VARIABLES, redact, secret_values
 from ticket_comms.context import AppContext
 from ticket_comms.email import outbox, templates
 from ticket_comms.email.addresses import bounce_address_for
@@ -183,9 +184,12 @@ class EmailSender:
 
     async def _send_one(self, row: dict[str, Any], by_name: dict[str, templates.Template]) -> None:
         subject: str | None = None
+        # Secrets (a one-time code) go into the email but never into what is kept: the log's subject
+        # is redacted now, the event's data once no attempt needs it any more.
+        secrets = secret_values(row["event_type"], row["data"])
         try:
             rendered, unsubscribe = await self.composer.render(row, by_name)
-            subject = rendered.subject
+            subject = redact(rendered.subject, secrets)
             raw = await self.composer.message(row, rendered, unsubscribe)
         except Exception as exc:
             reason = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
@@ -200,10 +204,11 @@ class EmailSender:
                     f"Could not compose the email: {reason}",
                     None,
                     None,
-                    {"type": "failed", "at": now.isoformat(), "detail": {"reason": reason}},
+                    {"type": "failed", "at": now.isoformat(), "detail": {"reason": redact(reason, secrets)}},
                     now,
                 )
             )
+            await self._forget_secrets(row, secrets)
             return
         try:
             result = await self.transport.send(
@@ -217,6 +222,15 @@ class EmailSender:
                 "the transport failed unexpectedly", extra={"fields": {"emailLogId": str(row["id"])}}
             )
             result = SendResult(False, reply=f"{exc.__class__.__name__}: {exc}")
-        await self.writer.put(outcome(self.settings, row, result, subject, datetime.now(UTC)))
+        done = outcome(self.settings, row, result, subject, datetime.now(UTC))
+        await self.writer.put(done)
         if result.ok:
             self.sent += 1
+        if done.status != "Pending":
+            await self._forget_secrets(row, secrets)
+
+    async def _forget_secrets(self, row: dict[str, Any], secrets: list[str]) -> None:
+        if secrets:
+            await outbox.redact_event(
+                self.ctx.db, row["event_id"], SECRET_VARIABLES[row["event_type"]], REDACTED
+            )
