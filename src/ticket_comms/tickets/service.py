@@ -139,6 +139,12 @@ async def _decorate(
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
 
 
+def room_view(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as every participant may see it in `ticketUpdate`: without the acting user's own
+    unread count (each client keeps its own)."""
+    return {k: v for k, v in ticket.items() if k != "unreadCount"}
+
+
 async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) -> dict[str, Any]:
     participant_ids = list(dict.fromkeys([user.id, *body.participant_ids]))
     _check_cap(len(participant_ids))
@@ -158,7 +164,7 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
         ticket = (await _decorate(conn, ctx, user, [row]))[0]
     for participant_id in participant_ids:
         await ctx.broadcast.participant_added(row["id"], participant_id)
-    await ctx.broadcast.ticket_update(row["id"], ticket, "created")
+    await ctx.broadcast.ticket_update(row["id"], room_view(ticket), "created")
     await notifications.publish(ctx, outbox)
     return ticket
 
@@ -267,7 +273,7 @@ async def update_ticket(
     for message in system_messages:
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if changes:
-        await ctx.broadcast.ticket_update(ticket_id, ticket, "updated")
+        await ctx.broadcast.ticket_update(ticket_id, room_view(ticket), "updated")
     await notifications.publish(ctx, outbox)
     return ticket
 
@@ -366,7 +372,7 @@ async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID
     for message in messages:
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if updated is not None:
-        await ctx.broadcast.ticket_update(ticket_id, updated, "updated")
+        await ctx.broadcast.ticket_update(ticket_id, room_view(updated), "updated")
 
 
 async def set_muted(ctx: AppContext, user: CurrentUser, ticket_id: UUID, muted: bool) -> dict[str, Any]:
