@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ticket_comms.attachments import signing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
@@ -139,6 +140,13 @@ async def _decorate(
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
 
 
+def for_caller(ctx: AppContext, user: CurrentUser, ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as the caller gets it over HTTP: the last message's attachment links bound to them."""
+    if ticket["lastMessage"] is None:
+        return ticket
+    return {**ticket, "lastMessage": signing.for_viewer(ticket["lastMessage"], ctx.settings, user.id)}
+
+
 def room_view(ticket: dict[str, Any]) -> dict[str, Any]:
     """A ticket as every participant may see it in `ticketUpdate`: without the acting user's own
     unread count (each client keeps its own)."""
@@ -166,7 +174,7 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
         await ctx.broadcast.participant_added(row["id"], participant_id)
     await ctx.broadcast.ticket_update(row["id"], room_view(ticket), "created")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_tickets(
@@ -192,7 +200,7 @@ async def list_tickets(
         page = rows[:limit]
         items = await _decorate(conn, ctx, user, page)
     return {
-        "items": items,
+        "items": [for_caller(ctx, user, t) for t in items],
         "nextCursor": encode_cursor(page[-1]["last_activity_at"], page[-1]["id"])
         if len(rows) > limit
         else None,
@@ -203,7 +211,7 @@ async def get_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> dic
     async with ctx.db.connection() as conn:
         await require_access(conn, user, ticket_id)
         row = await _ticket_row(conn, ticket_id)
-        return (await _decorate(conn, ctx, user, [row]))[0]
+        return for_caller(ctx, user, (await _decorate(conn, ctx, user, [row]))[0])
 
 
 async def update_ticket(
@@ -275,7 +283,7 @@ async def update_ticket(
     if changes:
         await ctx.broadcast.ticket_update(ticket_id, room_view(ticket), "updated")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_participants(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> list[dict[str, Any]]:
