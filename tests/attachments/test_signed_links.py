@@ -49,3 +49,29 @@ async def test_a_removed_participant_loses_the_links_given_to_them(app, as_user)
             await boss.post(f"/api/v1/tickets/{tid}/participants", json={"userId": "bob"})
         ).status_code == 201
         assert (await anyone.get(link("bob"))).status_code == 200
+
+
+async def test_ticket_lists_hand_out_links_bound_to_the_caller(app, as_user):
+    await register(app, "bob")
+    alice, boss = as_user("alice"), as_user("boss", role="admin")
+    tid = (await ticket_with(alice, "bob"))["id"]
+    image = await uploaded(alice, tid, "leak.png", png())
+    assert (await send(alice, tid, image["id"], "Image")).status_code == 201
+    listed = (await as_user("bob").get("/api/v1/tickets")).json()["items"][0]["lastMessage"]["attachment"]
+    one = (await as_user("bob").get(f"/api/v1/tickets/{tid}")).json()["lastMessage"]["attachment"]
+    for attachment in (listed, one):
+        assert "user=bob" in attachment["url"] and "user=bob" in attachment["thumbnailUrl"]
+    async with httpx.AsyncClient(base_url=app.base_url) as anyone:
+        assert (await anyone.get(path_of(listed["url"]))).status_code == 200
+        assert (await boss.delete(f"/api/v1/tickets/{tid}/participants/bob")).status_code == 204
+        assert (await anyone.get(path_of(listed["url"]))).status_code == 404
+        assert (await anyone.get(path_of(listed["thumbnailUrl"]))).status_code == 404
+
+
+def test_for_viewer_binds_both_links_and_leaves_other_messages_alone(app):
+    text = {"id": "m1", "attachment": None, "content": "hi"}
+    assert signing.for_viewer(text, app.settings, "bob") is text
+    message = {"id": "m2", "attachment": {"id": "a1", "url": "x", "thumbnailUrl": None}}
+    bound = signing.for_viewer(message, app.settings, "bob")
+    assert bound["attachment"]["url"] == signing.signed_url(app.settings, "a1", user_id="bob")
+    assert bound["attachment"]["thumbnailUrl"] is None and message["attachment"]["url"] == "x"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Any
 from urllib.parse import quote
 
 from ticket_comms.config import Settings
@@ -66,3 +67,15 @@ def verify(
         raise Forbidden("The download link is not valid.", code="bad_signature")
     if expires < time.time():
         raise Forbidden("The download link has expired.", code="link_expired")
+
+
+def for_viewer(message: dict[str, Any], settings: Settings, user_id: str) -> dict[str, Any]:
+    """A Message (its JSON) whose attachment links are bound to the user it is handed to."""
+    attachment = message.get("attachment")
+    if not attachment:
+        return message
+    attachment_id = attachment["id"]
+    bound = {**attachment, "url": signed_url(settings, attachment_id, user_id=user_id)}
+    if attachment.get("thumbnailUrl"):
+        bound["thumbnailUrl"] = signed_url(settings, attachment_id, thumbnail=True, user_id=user_id)
+    return {**message, "attachment": bound}

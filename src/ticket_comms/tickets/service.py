@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ticket_comms.attachments import signing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import overview
 from ticket_comms.chat import service as chat
@@ -124,6 +125,19 @@ async def _decorate(
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
 
 
+def for_caller(ctx: AppContext, user: CurrentUser, ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as the caller gets it over HTTP: the last message's attachment links bound to them."""
+    if ticket["lastMessage"] is None:
+        return ticket
+    return {**ticket, "lastMessage": signing.for_viewer(ticket["lastMessage"], ctx.settings, user.id)}
+
+
+def room_view(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as every participant may see it in `ticketUpdate`: without the acting user's own
+    unread count (each client keeps its own)."""
+    return {k: v for k, v in ticket.items() if k != "unreadCount"}
+
+
 async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) -> dict[str, Any]:
     participant_ids = list(dict.fromkeys([user.id, *body.participant_ids]))
     _check_cap(len(participant_ids))
@@ -143,9 +157,9 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
         ticket = (await _decorate(conn, ctx, user, [row]))[0]
     for participant_id in participant_ids:
         await ctx.broadcast.participant_added(row["id"], participant_id)
-    await ctx.broadcast.ticket_update(row["id"], ticket, "created")
+    await ctx.broadcast.ticket_update(row["id"], room_view(ticket), "created")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_tickets(
@@ -171,7 +185,7 @@ async def list_tickets(
         page = rows[:limit]
         items = await _decorate(conn, ctx, user, page)
     return {
-        "items": items,
+        "items": [for_caller(ctx, user, t) for t in items],
         "nextCursor": encode_cursor(page[-1]["last_activity_at"], page[-1]["id"])
         if len(rows) > limit
         else None,
@@ -182,7 +196,7 @@ async def get_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> dic
     async with ctx.db.connection() as conn:
         await require_access(conn, user, ticket_id)
         row = await _ticket_row(conn, ticket_id)
-        return (await _decorate(conn, ctx, user, [row]))[0]
+        return for_caller(ctx, user, (await _decorate(conn, ctx, user, [row]))[0])
 
 
 async def update_ticket(
@@ -252,9 +266,9 @@ async def update_ticket(
     for message in system_messages:
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if changes:
-        await ctx.broadcast.ticket_update(ticket_id, ticket, "updated")
+        await ctx.broadcast.ticket_update(ticket_id, room_view(ticket), "updated")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_participants(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> list[dict[str, Any]]:
@@ -351,7 +365,7 @@ async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID
     for message in messages:
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if updated is not None:
-        await ctx.broadcast.ticket_update(ticket_id, updated, "updated")
+        await ctx.broadcast.ticket_update(ticket_id, room_view(updated), "updated")
 
 
 async def set_muted(ctx: AppContext, user: CurrentUser, ticket_id: UUID, muted: bool) -> dict[str, Any]:
