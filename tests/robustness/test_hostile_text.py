@@ -115,7 +115,9 @@ async def test_deeply_nested_event_data_is_422(app, as_user):
     for _ in range(200):
         deep = {"a": deep}
     body = {"type": "PaymentReceived", "recipientIds": ["nobody"], "data": deep}
-    r = await svc.post("/api/v1/events", content=json.dumps(body), headers={"content-type": "application/json"})
+    r = await svc.post(
+        "/api/v1/events", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     assert r.json()["error"]["details"][0]["field"].startswith("data.a.a")
     # Deeper than the JSON decoder itself goes is a clear 400, not a crash.
