@@ -156,8 +156,9 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
     if "app" in request.fixturenames:
         ctx = request.getfixturevalue("app").ctx
         ctx.users._seen.clear()
-        if ctx.limits is not None:
-            await ctx.limits.storage.reset()  # each test starts with fresh rate-limit counters too
+        limits = getattr(ctx, "limits", None)
+        if limits is not None:
+            await limits.storage.reset()  # each test starts with fresh rate-limit counters too
 
 
 @pytest.fixture
