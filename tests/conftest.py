@@ -77,6 +77,9 @@ def make_settings(database_url: str, tmp: Path, **overrides: Any) -> Settings:
         "migrate_on_start": False,
         "jwt_secret": "test-secret-" + "x" * 40,
         "worker": "off",
+        # Tests drive the API as scripts (600 messages in a row); rate limits have their own tests
+        # (tests/robustness/test_rate_limits.py), which switch them on.
+        "rate_limits_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

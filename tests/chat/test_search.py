@@ -78,8 +78,8 @@ async def test_user_text_can_never_break_the_query(app, as_user):
         "x" * 400,
     ]:
         r = await alice.get(search, params={"q": q})
-        assert r.status_code in (200, 400, 422), (q, r.text)
-        assert r.status_code == 200 or q == "\x00"
+        assert r.status_code in (200, 400), (q, r.text)
+        assert r.status_code == 200 or q == "\x00"  # a NUL in a URL is a 400 bad_url at the door
     r = await alice.get(search, params={"q": "100%"})
     assert [m["seq"] for m in r.json()["items"]] == [1]
     r = await alice.get(search, params={"q": "done!"})
