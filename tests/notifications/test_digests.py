@@ -148,3 +148,27 @@ async def test_a_message_sent_while_its_digest_is_built_is_still_emailed(mail: M
         2, timeout=DELAY + 8, predicate=lambda m: "new message" in m.header("Subject")
     )
     assert "Second: now it floods." in found[1].part("text/plain")
+
+
+async def test_a_deleted_message_leaves_no_copy_in_digests(mail: Mail):
+    """Once emailed, a message's text lives on in the digest's event and in-app notification; deleting
+    the message blanks those copies (the entry stays, marked deleted)."""
+    import psycopg
+
+    ticket_id = await ticket(mail, "bob")
+    message = await say(mail, "alice", ticket_id, "My card number is 4111 1111 1111 1111, oops.")
+    await say(mail, "alice", ticket_id, "Please ignore that.")
+    await mail.sink.wait_for(1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject"))
+    r = await mail.client("alice").delete(f"/api/v1/tickets/{ticket_id}/messages/{message['id']}")
+    assert r.status_code == 204, r.text
+    async with await psycopg.AsyncConnection.connect(mail.app.ctx.db.url) as conn:
+        cur = await conn.execute("SELECT data::text FROM events WHERE type = 'MessageReceived'")
+        events = [row[0] for row in await cur.fetchall()]
+    assert events and all("4111" not in e for e in events)
+    inbox = (await mail.client("bob").get("/api/v1/me/notifications")).json()["items"]
+    digest = next(n for n in inbox if n["type"] == "MessageReceived")
+    assert "4111" not in str(digest)
+    assert [(m["content"], m.get("deleted", False)) for m in digest["data"]["messages"]] == [
+        ("", True),
+        ("Please ignore that.", False),
+    ]

@@ -63,6 +63,8 @@ async def test_preferences_decide_delivery_and_otp_is_always_emailed(mail: Mail)
     assert delivery(result, "carol", "inApp")["status"] == "Created"
     approved = await raise_event(mail, "QuoteApproved", QUOTE, recipientIds=["carol"])
     assert delivery(approved, "carol", "email")["status"] == "Pending"
+    # Sent before the switch below: the worker re-checks preferences just before sending (test_recheck.py).
+    await mail.wait_status(delivery(approved, "carol", "email")["emailLogId"], "Sent")
     await carol.put("/api/v1/me/notification-preferences", json={"emailEnabled": False, "chatEnabled": False})
     off = await raise_event(mail, "QuoteApproved", QUOTE, recipientIds=["carol"])
     assert delivery(off, "carol", "email")["status"] == "Disabled"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
@@ -120,6 +121,8 @@ async def run_digest(ctx: AppContext, ticket_id: str, user_id: str) -> None:
         data = {
             "messages": [
                 {
+                    # The seq lets a later deletion find this copy of the text (forget_message).
+                    "seq": m["seq"],
                     "senderName": m["sender_name"] or "Someone",
                     "content": m["content"],
                     "createdAt": m["created_at"].isoformat(),
@@ -178,6 +181,25 @@ async def _clear_digest(conn: Connection, ticket_id: str, user_id: str, emailed_
         "WHERE ticket_id = %s AND user_id = %s",
         (emailed_seq, ticket_id, user_id),
     )
+
+
+# A deleted message leaves no copy of its text in the digests that carried it: the event (which a
+# Pending retry would still render) and the in-app notifications keep the entry, marked deleted.
+FORGET_IN = """
+UPDATE {table} SET data = jsonb_set(data, '{{messages}}', (
+    SELECT jsonb_agg(CASE WHEN (m->>'seq')::bigint = %(seq)s
+                          THEN (m - 'content' - 'attachmentName') || '{{"content": "", "deleted": true}}'::jsonb
+                          ELSE m END ORDER BY n)
+    FROM jsonb_array_elements(data->'messages') WITH ORDINALITY AS x(m, n)))
+WHERE type = 'MessageReceived' AND ticket_id = %(ticket_id)s
+  AND data->'messages' @> jsonb_build_array(jsonb_build_object('seq', %(seq)s::bigint))
+"""
+
+
+async def forget_message(conn: Connection, ticket_id: Any, seq: int) -> None:
+    """Blank the text of deleted message `seq` wherever a digest copied it (in the caller's transaction)."""
+    for table in ("events", "notifications"):
+        await conn.execute(FORGET_IN.format(table=table), {"ticket_id": ticket_id, "seq": seq})
 
 
 async def sweep(ctx: AppContext) -> None:
