@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench services clean
+.PHONY: run test test-repeat lint install bench services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ lint: install
 
 test: install lint
 	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# The real-time tests REPEAT times in a row (fresh process, fresh app each time), stopping at the first
+# failure: how an intermittent failure is found, and how its fix is proven, before it reaches CI.
+REPEAT ?= 20
+test-repeat: install
+	@for i in $$(seq $(REPEAT)); do \
+	  echo "== realtime run $$i of $(REPEAT)"; \
+	  scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider -x tests/realtime || exit 1; \
+	done; echo "== $(REPEAT) runs of tests/realtime passed"
 
 bench: install
 	scripts/with-services.sh $(BIN)/python -m bench
