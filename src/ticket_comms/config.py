@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # unanswered for the timeout is disconnected.
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
+    # WebSocket per-message compression: off when unset; when set, offered to clients and used only for
+    # messages of at least this many bytes (chat events are a few hundred bytes: compressing them costs
+    # CPU per recipient and ~34 KB of zlib state per socket, and saves almost nothing).
+    socketio_compression_threshold: int | None = Field(default=None, ge=0)
     migrate_on_start: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"
