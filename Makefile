@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench fuzz soak services clean
+.PHONY: run test test-repeat lint install bench fuzz soak services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ fuzz: install
 # Resources under steady mixed load must plateau (bench/soak.py; SOAK_SECONDS, SOCKETS, MESSAGE_RATE).
 soak: install
 	scripts/with-services.sh $(BIN)/python -m bench.soak
+
+# The real-time tests REPEAT times in a row (fresh process, fresh app each time), stopping at the first
+# failure: how an intermittent failure is found, and how its fix is proven, before it reaches CI.
+REPEAT ?= 20
+test-repeat: install
+	@for i in $$(seq $(REPEAT)); do \
+	  echo "== realtime run $$i of $(REPEAT)"; \
+	  scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider -x tests/realtime || exit 1; \
+	done; echo "== $(REPEAT) runs of tests/realtime passed"
 
 bench: install
 	scripts/with-services.sh $(BIN)/python -m bench

@@ -16,7 +16,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ticket_comms.app import create_app
-    from ticket_comms.realtime.websocket import UVICORN_WEBSOCKET_OPTIONS
+    from ticket_comms.realtime.websocket import websocket_options
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=5,
-        **UVICORN_WEBSOCKET_OPTIONS,
+        **websocket_options(settings.socketio_compression_threshold),
     )
     return 0
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     rate_limit_search: str = "120 per minute"
     # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
     rate_limit_event: str = "6000 per minute"
+    # WebSocket per-message compression: off when unset; when set, offered to clients and used only for
+    # messages of at least this many bytes (chat events are a few hundred bytes: compressing them costs
+    # CPU per recipient and ~34 KB of zlib state per socket, and saves almost nothing).
+    socketio_compression_threshold: int | None = Field(default=None, ge=0)
     migrate_on_start: bool = True
     # In development (the dev JWT secret in use), `serve` fills an empty database with the demo
     # tickets and users; DEMO_DATA=false keeps it empty.

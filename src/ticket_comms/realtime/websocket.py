@@ -11,9 +11,12 @@ connection keeps in memory, and how a message reaches it:
   fan-out does not wake a task per recipient (realtime/engine.py);
 - WebSocket-level keepalive pings are off (`UVICORN_WEBSOCKET_OPTIONS`): Engine.IO already pings
   every client every 25 s and closes the ones that stop answering, so a second timer per
-  connection bought nothing.
+  connection bought nothing;
+- per-message compression (permessage-deflate) is off unless SOCKETIO_COMPRESSION_THRESHOLD is set,
+  and then only frames of at least that many bytes are compressed (docs/architecture.md says why).
 
-`UVICORN_WEBSOCKET_OPTIONS` is what `ticket-comms serve` and the tests pass to uvicorn.
+`websocket_options(settings)` is what `ticket-comms serve` passes to uvicorn; the tests use the
+default, `UVICORN_WEBSOCKET_OPTIONS`.
 """
 
 from __future__ import annotations
@@ -22,11 +25,32 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import BINARY, TEXT, Frame
 
 from ticket_comms.realtime.queues import Flag, LightQueue
 
 
+class _ThresholdDeflate(PerMessageDeflate):
+    """permessage-deflate that sends whole messages under `threshold` bytes uncompressed.
+
+    RFC 7692 lets a sender leave any message uncompressed (RSV1 clear) on a connection that
+    negotiated the extension; the peer's inflater only sees the compressed ones, so its context
+    stays consistent with ours."""
+
+    threshold = 0
+
+    def encode(self, frame: Frame) -> Frame:
+        if frame.opcode in (TEXT, BINARY) and frame.fin and len(frame.data) < self.threshold:
+            return frame
+        return super().encode(frame)
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    # Messages under this many bytes are not compressed when the client negotiated permessage-deflate
+    # (only reached when compression is on, see `websocket_options`).
+    compression_threshold = 0
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = LightQueue()  # type: ignore[assignment]
@@ -64,6 +88,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.response.headers.clear()
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
+            for extension in self.conn.extensions:
+                if type(extension) is PerMessageDeflate:
+                    extension.__class__ = _ThresholdDeflate
+                    extension.threshold = self.compression_threshold  # type: ignore[attr-defined]
 
 
 # Frames over 1 MiB are refused by the WebSocket layer (close code 1009) before they are buffered:
@@ -73,4 +101,16 @@ UVICORN_WEBSOCKET_OPTIONS: dict[str, Any] = {
     "ws": WebSocketProtocol,
     "ws_ping_interval": None,
     "ws_max_size": 1_048_576,
+    "ws_per_message_deflate": False,
 }
+
+
+def websocket_options(compression_threshold: int | None) -> dict[str, Any]:
+    """uvicorn's WebSocket options; with a threshold, permessage-deflate is offered to clients and
+    used for messages of at least that many bytes."""
+    if compression_threshold is None:
+        return UVICORN_WEBSOCKET_OPTIONS
+    protocol = type(
+        "CompressingWebSocketProtocol", (WebSocketProtocol,), {"compression_threshold": compression_threshold}
+    )
+    return {**UVICORN_WEBSOCKET_OPTIONS, "ws": protocol, "ws_per_message_deflate": True}

@@ -6,14 +6,28 @@ import { io } from "socket.io-client";
 const { BASE_URL, TOKEN_A, TOKEN_B, TICKET } = process.env;
 const result = {};
 
-function once(socket, event, timeoutMs = 5000) {
+// Listens from the moment it is called: every listener of a step is registered before the action that
+// triggers it, since events sent together (newMessage, then userTyping false) can arrive in one read.
+function once(socket, event, where = () => true, timeoutMs = 10000) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
-    socket.once(event, (data) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`timed out waiting for ${event} ${where.description ?? ""}`.trim()));
+    }, timeoutMs);
+    function handler(data) {
+      if (!where(data)) return;
       clearTimeout(timer);
+      socket.off(event, handler);
       resolve(data);
-    });
+    }
+    socket.on(event, handler);
   });
+}
+
+function typingIs(value) {
+  const where = (data) => data && data.isTyping === value;
+  where.description = `(isTyping ${value})`;
+  return where;
 }
 
 function connect(token) {
@@ -37,32 +51,33 @@ try {
   result.transport = alice.io.engine.transport.name;
 
   const messagesEvent = once(bob, "messages");
-  result.join = await bob.timeout(5000).emitWithAck("joinTicket", TICKET);
+  result.join = await bob.timeout(10000).emitWithAck("joinTicket", TICKET);
   result.messagesEvent = await messagesEvent;
 
-  const typing = once(bob, "userTyping");
-  result.typingAck = await alice.timeout(5000).emitWithAck("typing", { ticketId: TICKET, isTyping: true });
+  const typing = once(bob, "userTyping", typingIs(true));
+  result.typingAck = await alice.timeout(10000).emitWithAck("typing", { ticketId: TICKET, isTyping: true });
   result.userTyping = await typing;
 
   const bobReceives = once(bob, "newMessage");
   const aliceReceives = once(alice, "newMessage");
-  result.sendAck = await alice.timeout(5000).emitWithAck("sendMessage", {
+  // Sending ends the typing indicator: the server sends it to bob right behind newMessage.
+  const typingStopped = once(bob, "userTyping", typingIs(false));
+  result.sendAck = await alice.timeout(10000).emitWithAck("sendMessage", {
     ticketId: TICKET, content: "Hello from socket.io-client", clientId: "js-1",
   });
   result.bobNewMessage = await bobReceives;
   result.aliceNewMessage = await aliceReceives;
-  // Sending ends the typing indicator.
-  result.typingStopped = await once(bob, "userTyping");
+  result.typingStopped = await typingStopped;
 
   const read = once(alice, "messagesRead");
-  result.readAck = await bob.timeout(5000).emitWithAck("markAsRead", { ticketId: TICKET });
+  result.readAck = await bob.timeout(10000).emitWithAck("markAsRead", { ticketId: TICKET });
   result.messagesRead = await read;
 
   const error = once(bob, "error");
   bob.emit("sendMessage", { ticketId: TICKET, content: "" });
   result.errorEvent = await error;
 
-  result.syncAck = await bob.timeout(5000).emitWithAck("sync", { ticketId: TICKET, afterSeq: 0 });
+  result.syncAck = await bob.timeout(10000).emitWithAck("sync", { ticketId: TICKET, afterSeq: 0 });
 
   alice.disconnect();
   bob.disconnect();
