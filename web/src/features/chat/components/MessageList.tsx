@@ -36,6 +36,7 @@ function Header({ context }: { context?: ListContext }) {
 
 const COMPONENTS = { List, Item, Header };
 
+
 export const MessageList = forwardRef<
   MessageListHandle,
   {
@@ -53,6 +54,7 @@ export const MessageList = forwardRef<
 >(function MessageList({ rows, renderRow, initialIndex, hasOlder, loadingOlder, onLoadOlder, onVisible, ownSendCount, focusKey }, ref) {
   const virtuoso = useRef<VirtuosoHandle>(null);
   const anchorKey = useRef<string | null>(null);
+  const focused = useRef<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const lastSeenCount = useRef(0);
   const [unseenBelow, setUnseenBelow] = useState(0);
@@ -63,6 +65,9 @@ export const MessageList = forwardRef<
   const anchorIndex = Math.max(0, rows.findIndex((r) => r.key === anchorKey.current));
   const firstItemIndex = BASE_INDEX - anchorIndex;
 
+  const [initialLocation] = useState(() =>
+    initialIndex === "LAST" ? ({ index: "LAST", align: "end" } as const) : ({ index: initialIndex, align: "start" } as const),
+  );
   const context = useMemo(() => ({ hasOlder, loadingOlder }), [hasOlder, loadingOlder]);
   const messageCount = useMemo(() => rows.filter((r) => r.kind === "msg" || r.kind === "pending").length, [rows]);
   useEffect(() => {
@@ -83,9 +88,25 @@ export const MessageList = forwardRef<
     if (ownSendCount > 0) requestAnimationFrame(scrollToBottom);
   }, [ownSendCount, scrollToBottom]);
 
+  // Items are measured only as they are drawn, so the total height keeps changing for a moment after
+  // the list opens: until the reader touches it (or 2 s pass), each change re-applies the opening place.
+  const opening = useRef(initialIndex);
+  const settleUntil = useRef(Date.now() + 2000);
+  const reapplyOpening = useCallback(() => {
+    if (Date.now() > settleUntil.current || focused.current) return;
+    if (opening.current === "LAST") virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
+    else virtuoso.current?.scrollToIndex({ index: opening.current, align: "start", behavior: "auto" });
+  }, []);
+  const stopSettling = useCallback(() => {
+    settleUntil.current = 0;
+  }, []);
+  useEffect(() => {
+    const timers = [50, 300, 800, 1500].map((ms) => setTimeout(reapplyOpening, ms));
+    return () => timers.forEach(clearTimeout);
+  }, [reapplyOpening]);
+
   // Bring the focused message into view once it is among the rows; items above it may still be measured
   // after the first frame, so the jump is repeated once they have settled.
-  const focused = useRef<string | null>(null);
   const focusIndex = focusKey ? rows.findIndex((r) => r.key === focusKey) : -1;
   useEffect(() => {
     if (!focusKey || focusIndex < 0 || focused.current === focusKey) return;
@@ -127,7 +148,7 @@ export const MessageList = forwardRef<
   );
 
   return (
-    <div className="relative min-h-0 flex-1">
+    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling}>
       <Virtuoso<Row, ListContext>
         ref={virtuoso}
         role="log"
@@ -138,7 +159,8 @@ export const MessageList = forwardRef<
         className="h-full focus-visible:outline-none"
         data={rows}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={initialIndex === "LAST" ? { index: "LAST", align: "end" } : { index: initialIndex, align: "start" }}
+        initialTopMostItemIndex={initialLocation}
+        defaultItemHeight={64}
         computeItemKey={(_, row) => row.key}
         itemContent={(_, row) => renderRow(row)}
         followOutput={(bottom) => (bottom ? "auto" : false)}
@@ -147,7 +169,8 @@ export const MessageList = forwardRef<
         atBottomStateChange={setAtBottom}
         startReached={() => hasOlder && !loadingOlder && onLoadOlder()}
         rangeChanged={rangeChanged}
-        increaseViewportBy={{ top: 400, bottom: 200 }}
+        totalListHeightChanged={reapplyOpening}
+
         components={COMPONENTS}
         context={context}
       />
