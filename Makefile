@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-repeat lint install bench fuzz soak services clean
+.PHONY: run test test-repeat lint install bench fuzz soak services clean web web-check chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The web app: npm ci when the lock changes, a build only when its sources changed (else `run` starts at once).
+WEB := web
+WEB_DEPS := $(WEB)/node_modules/.installed
+WEB_STAMP := $(WEB)/dist/.build-stamp
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(wildcard $(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json)
+
+$(WEB_DEPS): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	touch $@
+
+web: $(WEB_STAMP)
+
+web-check: $(WEB_DEPS)
+	cd $(WEB) && npx tsc --noEmit -p . && npx eslint . && npx vitest run
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+run: install web
 	$(BIN)/ticket-comms serve
+
+screenshots: install web chromium
+	$(BIN)/python scripts/screenshots.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -23,7 +49,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install lint
+test: install lint web-check web chromium
 	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider
 
 # The schema fuzzer of `make test`, longer: FUZZ_SECONDS of FUZZ_EXAMPLES cases per operation and role.
@@ -48,4 +74,4 @@ bench: install
 	scripts/with-services.sh $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data $(WEB)/node_modules $(WEB)/dist

@@ -20,6 +20,23 @@ const List = forwardRef<HTMLOListElement, HTMLAttributes<HTMLOListElement>>(func
 });
 const Item = (props: HTMLAttributes<HTMLLIElement>) => <li {...props} />;
 
+interface ListContext {
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+// Components are module-level (stable identities): a new component per render would remount the list.
+function Header({ context }: { context?: ListContext }) {
+  if (context?.hasOlder)
+    return (
+      <div className="flex justify-center py-3">{context.loadingOlder ? <Spinner label="Loading earlier messages…" /> : <span className="h-5" />}</div>
+    );
+  return <p className="px-4 pb-2 pt-6 text-center text-xs text-muted">This is the beginning of the conversation.</p>;
+}
+
+const COMPONENTS = { List, Item, Header };
+
+
 export const MessageList = forwardRef<
   MessageListHandle,
   {
@@ -31,10 +48,13 @@ export const MessageList = forwardRef<
     onLoadOlder: () => void;
     onVisible: (messages: Message[]) => void;
     ownSendCount: number;
+    /** A message to bring into view (deep link, reply or search jump). */
+    focusKey: string | null;
   }
->(function MessageList({ rows, renderRow, initialIndex, hasOlder, loadingOlder, onLoadOlder, onVisible, ownSendCount }, ref) {
+>(function MessageList({ rows, renderRow, initialIndex, hasOlder, loadingOlder, onLoadOlder, onVisible, ownSendCount, focusKey }, ref) {
   const virtuoso = useRef<VirtuosoHandle>(null);
   const anchorKey = useRef<string | null>(null);
+  const focused = useRef<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const lastSeenCount = useRef(0);
   const [unseenBelow, setUnseenBelow] = useState(0);
@@ -45,6 +65,10 @@ export const MessageList = forwardRef<
   const anchorIndex = Math.max(0, rows.findIndex((r) => r.key === anchorKey.current));
   const firstItemIndex = BASE_INDEX - anchorIndex;
 
+  const [initialLocation] = useState(() =>
+    initialIndex === "LAST" ? ({ index: "LAST", align: "end" } as const) : ({ index: initialIndex, align: "start" } as const),
+  );
+  const context = useMemo(() => ({ hasOlder, loadingOlder }), [hasOlder, loadingOlder]);
   const messageCount = useMemo(() => rows.filter((r) => r.kind === "msg" || r.kind === "pending").length, [rows]);
   useEffect(() => {
     if (atBottom) {
@@ -63,6 +87,38 @@ export const MessageList = forwardRef<
   useEffect(() => {
     if (ownSendCount > 0) requestAnimationFrame(scrollToBottom);
   }, [ownSendCount, scrollToBottom]);
+
+  // Items are measured only as they are drawn, so the total height keeps changing for a moment after
+  // the list opens: until the reader touches it (or 2 s pass), each change re-applies the opening place.
+  const opening = useRef(initialIndex);
+  const settleUntil = useRef(Date.now() + 2000);
+  const reapplyOpening = useCallback(() => {
+    if (Date.now() > settleUntil.current || focused.current) return;
+    if (opening.current === "LAST") virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
+    else virtuoso.current?.scrollToIndex({ index: opening.current, align: "start", behavior: "auto" });
+  }, []);
+  const stopSettling = useCallback(() => {
+    settleUntil.current = 0;
+  }, []);
+  useEffect(() => {
+    const timers = [50, 300, 800, 1500].map((ms) => setTimeout(reapplyOpening, ms));
+    return () => timers.forEach(clearTimeout);
+  }, [reapplyOpening]);
+
+  // Bring the focused message into view once it is among the rows; items above it may still be measured
+  // after the first frame, so the jump is repeated once they have settled.
+  const focusIndex = focusKey ? rows.findIndex((r) => r.key === focusKey) : -1;
+  useEffect(() => {
+    if (!focusKey || focusIndex < 0 || focused.current === focusKey) return;
+    focused.current = focusKey;
+    const go = () => virtuoso.current?.scrollToIndex({ index: focusIndex, align: "center", behavior: "auto" });
+    const frame = requestAnimationFrame(go);
+    const later = setTimeout(go, 250);
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(later);
+    };
+  }, [focusKey, focusIndex]);
 
   useImperativeHandle(
     ref,
@@ -92,8 +148,8 @@ export const MessageList = forwardRef<
   );
 
   return (
-    <div className="relative min-h-0 flex-1">
-      <Virtuoso
+    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling}>
+      <Virtuoso<Row, ListContext>
         ref={virtuoso}
         role="log"
         aria-label="Messages"
@@ -103,7 +159,8 @@ export const MessageList = forwardRef<
         className="h-full focus-visible:outline-none"
         data={rows}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={initialIndex === "LAST" ? { index: "LAST", align: "end" } : { index: initialIndex, align: "start" }}
+        initialTopMostItemIndex={initialLocation}
+        defaultItemHeight={64}
         computeItemKey={(_, row) => row.key}
         itemContent={(_, row) => renderRow(row)}
         followOutput={(bottom) => (bottom ? "auto" : false)}
@@ -112,17 +169,10 @@ export const MessageList = forwardRef<
         atBottomStateChange={setAtBottom}
         startReached={() => hasOlder && !loadingOlder && onLoadOlder()}
         rangeChanged={rangeChanged}
-        increaseViewportBy={{ top: 400, bottom: 200 }}
-        components={{
-          List,
-          Item,
-          Header: () =>
-            hasOlder ? (
-              <div className="flex justify-center py-3">{loadingOlder ? <Spinner label="Loading earlier messages…" /> : <span className="h-5" />}</div>
-            ) : (
-              <p className="px-4 pb-2 pt-6 text-center text-xs text-muted">This is the beginning of the conversation.</p>
-            ),
-        }}
+        totalListHeightChanged={reapplyOpening}
+
+        components={COMPONENTS}
+        context={context}
       />
       {!atBottom && (
         <button
