@@ -16,8 +16,8 @@ export const EVENT_TYPES = [
 
 /** "TicketStatusChanged" → "Ticket status changed", "OTPRequested" → "OTP requested". */
 export function eventLabel(name: string): string {
-  const words = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
-  return words.charAt(0) + words.slice(1).toLowerCase().replace(/\botp\b/, "OTP");
+  const words = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2").toLowerCase().replace(/\botp\b/, "OTP");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 const origin = typeof location === "undefined" ? "https://tickets.example.com" : location.origin;

@@ -4,6 +4,7 @@ import { useEffect, useRef, useSyncExternalStore } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { isDark, subscribeTheme } from "@/lib/theme";
+import { formatDay } from "@/features/admin-layout";
 import type { DailyStats } from "../api/stats";
 
 export const SERIES = [
@@ -28,11 +29,15 @@ export function DeliveryChart({ days, label }: { days: DailyStats[]; label: stri
         width: Math.max(el.clientWidth, 280),
         height: 260,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-        legend: { show: true },
+        legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
+        scales: {
+          // One day alone would make uPlot stretch the axis over years: give it a day of room.
+          x: { time: true, range: (_u, min, max) => (min === max ? [min - 43200, max + 43200] : [min, max]) },
+          y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
         axes: [
-          { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+          // Whole days only (the series is per UTC day), labelled like the table: "Nov 26".
+          { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400], values: (_u, splits) => splits.map((v) => formatDay(new Date(v * 1000).toISOString().slice(0, 10))) },
           { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 48 },
         ],
         series: [{ label: "Day" }, ...SERIES.map((s) => ({ label: s.label, stroke: dark ? s.dark : s.light, width: 2, points: { size: 5 } }))],
@@ -47,5 +52,17 @@ export function DeliveryChart({ days, label }: { days: DailyStats[]; label: stri
       plot.destroy();
     };
   }, [days, dark]);
-  return <div ref={host} role="img" aria-label={label} className="min-w-0 text-xs text-muted [&_.u-legend]:text-ink" />;
+  return (
+    <div className="min-w-0">
+      <div ref={host} role="img" aria-label={label} className="min-w-0 text-xs text-muted" />
+      <ul className="mt-2 flex flex-wrap justify-center gap-x-4 gap-y-1 text-xs text-ink" aria-hidden="true">
+        {SERIES.map((s) => (
+          <li key={s.key} className="flex items-center gap-1.5">
+            <span className="h-0.5 w-4 rounded" style={{ background: dark ? s.dark : s.light }} />
+            {s.label}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }

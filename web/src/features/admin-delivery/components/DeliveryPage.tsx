@@ -7,7 +7,7 @@ import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { cn } from "@/lib/classNames";
 import { LoadError, PageHeader, formatDay } from "@/features/admin-layout";
-import { PERIODS, periodStart, useEmailStats, type EmailStats } from "../api/stats";
+import { PERIODS, everyDay, periodStart, useEmailStats, type EmailStats } from "../api/stats";
 import { DeliveryChart, SERIES } from "./DeliveryChart";
 
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
@@ -32,17 +32,18 @@ export function DeliveryPage() {
         title="Delivery"
         description="Emails created in the period, by where they are now. Days are UTC."
         actions={
-          <div role="radiogroup" aria-label="Period" className="inline-flex flex-wrap rounded-lg border border-line bg-panel p-0.5">
+          <div role="radiogroup" aria-label="Period" className="inline-flex rounded-lg border border-line bg-panel p-0.5">
             {PERIODS.map((p) => (
               <button
                 key={p.id}
                 type="button"
                 role="radio"
                 aria-checked={p.id === period.id}
+                aria-label={p.label}
                 onClick={() => setParams({ period: p.id }, { replace: true })}
                 className={cn("h-9 rounded-md px-3 text-[13px] font-medium", p.id === period.id ? "bg-accent-soft text-accent" : "text-muted hover:text-ink")}
               >
-                {p.label}
+                {p.short}
               </button>
             ))}
           </div>
@@ -53,13 +54,13 @@ export function DeliveryPage() {
       ) : stats.isError && !stats.data ? (
         <LoadError what="Delivery statistics" error={stats.error} onRetry={() => stats.refetch()} />
       ) : (
-        <Dashboard stats={stats.data} periodLabel={period.label} />
+        <Dashboard stats={stats.data} from={from} periodLabel={period.label} />
       )}
     </div>
   );
 }
 
-function Dashboard({ stats, periodLabel }: { stats: EmailStats; periodLabel: string }) {
+function Dashboard({ stats, from, periodLabel }: { stats: EmailStats; from: string; periodLabel: string }) {
   const finished = stats.total - stats.pending;
   const cards: { label: string; value: number; tone?: string }[] = [
     { label: "Total", value: stats.total },
@@ -71,7 +72,9 @@ function Dashboard({ stats, periodLabel }: { stats: EmailStats; periodLabel: str
     { label: "Bounce rate", value: rate(stats.bounced, finished), hint: "Hard and soft bounces reported back" },
     { label: "Failure rate", value: rate(stats.failed, finished), hint: "Refused by the mail server or given up" },
   ];
-  const days = stats.daily ?? [];
+  const days = useMemo(() => everyDay(from, stats.daily ?? []), [from, stats.daily]);
+  // The table lists the newest day first; the chart runs left to right.
+  const newestFirst = useMemo(() => [...days].reverse(), [days]);
   return (
     <div className="flex flex-col gap-4">
       <section aria-label="Counts by status">
@@ -107,7 +110,7 @@ function Dashboard({ stats, periodLabel }: { stats: EmailStats; periodLabel: str
             Emails per day
           </h2>
           <DeliveryChart days={days} label={`Line chart of emails per day by status, ${periodLabel.toLowerCase()}. The numbers are in the table beside it.`} />
-          <div className="max-h-80 overflow-auto rounded-lg border border-line">
+          <div className="max-h-80 self-start overflow-auto rounded-lg border border-line">
             <table className="tabular w-full text-right text-[13px]">
               <caption className="sr-only">Emails per day by status, {periodLabel.toLowerCase()}</caption>
               <thead className="sticky top-0 bg-surface text-xs text-muted">
@@ -122,7 +125,7 @@ function Dashboard({ stats, periodLabel }: { stats: EmailStats; periodLabel: str
                 </tr>
               </thead>
               <tbody className="divide-y divide-line">
-                {days.map((d) => (
+                {newestFirst.map((d) => (
                   <tr key={d.date}>
                     <th scope="row" className="px-2 py-1 text-left font-normal text-ink">
                       {formatDay(d.date)}

@@ -21,12 +21,12 @@ export function AdminLayout() {
                 to={to}
                 className={({ isActive }) =>
                   cn(
-                    "flex h-11 items-center gap-1.5 whitespace-nowrap border-b-2 px-2.5 text-sm font-medium",
+                    "flex h-11 items-center gap-1.5 whitespace-nowrap border-b-2 px-2 text-sm font-medium sm:px-2.5",
                     isActive ? "border-accent text-ink-strong" : "border-transparent text-muted hover:text-ink",
                   )
                 }
               >
-                <Icon className="h-4 w-4" aria-hidden="true" />
+                <Icon className="hidden h-4 w-4 sm:block" aria-hidden="true" />
                 {label}
               </NavLink>
             </li>

@@ -75,7 +75,7 @@ export function SuppressionsPage() {
                   </td>
                   <td className="tabular hidden px-4 py-2.5 text-muted sm:table-cell">{formatDateTime(s.createdAt)}</td>
                   <td className="px-3 py-2 text-right sm:px-4">
-                    <Button size="sm" aria-label={`Lift suppression for ${s.email}`} onClick={() => { lift.reset(); setConfirming(s); }}>
+                    <Button size="sm" className="h-10 sm:h-8" aria-label={`Lift suppression for ${s.email}`} onClick={() => { lift.reset(); setConfirming(s); }}>
                       Lift
                     </Button>
                   </td>

@@ -209,16 +209,16 @@ function Editor({ initial }: { initial: Template }) {
                 onChange={() => toggle.mutate({ isActive: !base.isActive, updatedAt: base.updatedAt }, { onSuccess: (t) => setBase((b) => ({ ...b, isActive: t.isActive, updatedAt: t.updatedAt })) })}
               />
             )}
-            <Button size="md" variant="ghost" onClick={() => setHistoryOpen(true)}>
+            <Button variant="ghost" className="px-2.5 sm:px-4" onClick={() => setHistoryOpen(true)}>
               <History className="h-4 w-4" aria-hidden="true" /> History
             </Button>
             {initial.isBuiltin && (
-              <Button variant="ghost" onClick={() => setConfirmReset(true)}>
-                <RotateCcw className="h-4 w-4" aria-hidden="true" /> Reset to built-in
+              <Button variant="ghost" aria-label="Reset to built-in" onClick={() => setConfirmReset(true)}>
+                <RotateCcw className="h-4 w-4" aria-hidden="true" /> Reset<span className="hidden sm:inline"> to built-in</span>
               </Button>
             )}
-            <Button disabled={sendTest.isPending || !sample.context} onClick={() => sendTest.mutate(context)}>
-              <Send className="h-4 w-4" aria-hidden="true" /> Send a test to me
+            <Button aria-label="Send a test to me" disabled={sendTest.isPending || !sample.context} onClick={() => sendTest.mutate(context)}>
+              <Send className="h-4 w-4" aria-hidden="true" /> <span className="sm:hidden">Test</span><span className="hidden sm:inline">Send a test to me</span>
             </Button>
             <Button variant="primary" disabled={save.isPending} onClick={() => doSave(base.updatedAt)}>
               {save.isPending ? "Saving…" : "Save"}

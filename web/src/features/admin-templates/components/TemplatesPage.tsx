@@ -8,6 +8,7 @@ import { TextInput, inputClass } from "@/components/Field";
 import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { relativeTime } from "@/lib/relativeTime";
+import { cn } from "@/lib/classNames";
 import { LoadError, PageHeader, formatDateTime } from "@/features/admin-layout";
 import { useTemplates, useToggleActive, type Template } from "../api/templates";
 import { eventLabel } from "../sampleData";
@@ -67,7 +68,7 @@ export function TemplatesPage() {
           <Search className="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-muted" aria-hidden="true" />
           <TextInput type="search" aria-label="Filter templates" placeholder="Filter by name, event or subject" value={q} onChange={(e) => set("q", e.target.value)} className="pl-9" />
         </div>
-        <select aria-label="Show" value={show} onChange={(e) => set("show", e.target.value)} className={`${inputClass} h-10 w-auto`}>
+        <select aria-label="Show" value={show} onChange={(e) => set("show", e.target.value)} className={cn(inputClass, "h-10 w-auto shrink-0")}>
           <option value="all">All templates</option>
           <option value="active">Active</option>
           <option value="off">Switched off</option>
