@@ -56,9 +56,9 @@ def seed(base: str, settings: Settings) -> tuple[str, str]:
         return c, token
 
     admin, token = client("ada", "Ada Admin", "admin")
-    people = [client(u, n)[0] for u, n in (("carol", "Carol Diaz"), ("dan", "Dan Okafor"), ("erin", "Erin Vale"))]
     ids = ["carol", "dan", "erin"]
-    del people
+    for user, name in zip(ids, ("Carol Diaz", "Dan Okafor", "Erin Vale"), strict=True):
+        client(user, name)[0].close()  # signing in once registers the user and their address
     events = [
         ("OTPRequested", {"otp": {"code": "482913", "expiresInMinutes": 10}}),
         ("PaymentReceived", {"payment": {"amount": 1312.5, "currency": "AED", "reference": "PAY-88231"}}),
@@ -77,9 +77,7 @@ def seed(base: str, settings: Settings) -> tuple[str, str]:
             break
         time.sleep(0.3)
     first = admin.get(f"/api/v1/email/logs/{logs[0]}").json()
-    erin = next(
-        log for log in admin.get("/api/v1/email/logs", params={"recipient": "erin@example.com"}).json()["items"]
-    )
+    erin = admin.get("/api/v1/email/logs", params={"recipient": "erin@example.com"}).json()["items"][0]
     admin.post(
         "/api/v1/email/inbound",
         content=bounce(erin["messageId"], "erin@example.com"),

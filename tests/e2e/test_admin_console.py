@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from .conftest import Person
@@ -205,9 +207,7 @@ def test_delivery_dashboard_shows_the_counts_the_api_returns(people, pages):
         wait_status(admin, send_otp(admin, dan), "Sent")
     page = pages.open(admin, "/admin/delivery?period=7d")
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=6)
-    stats = admin.http.get(
-        "/api/v1/email/stats", params={"from": start.isoformat(), "daily": "true"}
-    ).json()
+    stats = admin.http.get("/api/v1/email/stats", params={"from": start.isoformat(), "daily": "true"}).json()
     assert stats["sent"] >= 2
     for key in ("total", "pending", "sent", "delivered", "bounced", "failed"):
         expect(page.get_by_test_id(f"count-{key}")).to_have_text(f"{stats[key]:,}")
@@ -275,3 +275,30 @@ def test_members_get_not_allowed_and_see_no_admin_links(people, pages):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     expect(page).to_have_url(re.compile(r"/admin/templates$"))
     expect(page.get_by_role("navigation", name="Admin")).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_admin_screens_have_no_serious_accessibility_problems(people, pages, scheme):
+    admin, fay = people("Ada Admin", "admin"), people("Fay Moreau")
+    log_id = wait_status(admin, send_otp(admin, fay), "Sent")["id"]
+    page = pages.open(admin, "/admin/templates")
+    axe = Axe()
+    problems = []
+    screens = {
+        "/admin/templates": "Email templates",
+        "/admin/templates/TicketCreated": "Preview",
+        "/admin/emails": "Email log",
+        f"/admin/emails/{log_id}": "Timeline",
+        "/admin/delivery": "Delivery",
+        "/admin/suppressions": "Suppressions",
+    }
+    page.emulate_media(color_scheme=scheme)
+    for path, heading in screens.items():
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()
+        page.wait_for_timeout(500)
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [n["target"] for n in violation["nodes"]][:3]
+                problems.append(f"{path} ({scheme}): {violation['id']} {violation['help']} {targets}")
+    assert not problems, "\n".join(problems)
