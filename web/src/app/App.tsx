@@ -27,13 +27,19 @@ function useSession() {
 export function SignedInApp() {
   const state = useSession();
   const qc = useQueryClient();
+  const wasSignedIn = useRef(false);
   useEffect(() => {
     if (state !== "signedIn") {
-      stopSocket();
-      resetThreads();
-      qc.clear();
+      if (wasSignedIn.current) {
+        // Leaving a session: nothing of the previous user stays in memory.
+        stopSocket();
+        resetThreads();
+        qc.removeQueries({ predicate: (q) => q.queryKey[0] !== "config" });
+      }
+      wasSignedIn.current = false;
       return;
     }
+    wasSignedIn.current = true;
     wireThreads();
     startSocket();
     // Show the signed-out screen when the token runs out, not at the next failed request.

@@ -1,8 +1,8 @@
 // `/tickets/:ticketId`: the ticket's header and details (tickets feature) around its chat (chat feature).
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
-import { SearchX, TriangleAlert } from "lucide-react";
-import { Button } from "@/components/Button";
+import { Search, SearchX, TriangleAlert } from "lucide-react";
+import { Button, IconButton } from "@/components/Button";
 import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { ApiError } from "@/lib/api/client";
@@ -17,6 +17,7 @@ export function TicketRoute({ me }: { me: Me }) {
   const ticket = useTicket(ticketId);
   const participants = useParticipants(ticketId);
   const config = useWebConfig();
+  const [searchOpen, setSearchOpen] = useState(false);
   const [details, setDetails] = useState(() => window.matchMedia("(min-width: 1280px)").matches);
   if (participants.data) rememberNames(participants.data);
   useEffect(() => {
@@ -42,7 +43,11 @@ export function TicketRoute({ me }: { me: Me }) {
   return (
     <div className="flex min-h-0 flex-1">
       <div className="flex min-w-0 flex-1 flex-col">
-        <TicketHeader ticket={ticket.data} me={me} participants={participants.data} detailsOpen={details} onToggleDetails={() => setDetails((d) => !d)} />
+        <TicketHeader ticket={ticket.data} me={me} participants={participants.data} detailsOpen={details} onToggleDetails={() => setDetails((d) => !d)}>
+          <IconButton label="Search in this ticket" aria-expanded={searchOpen} onClick={() => setSearchOpen((o) => !o)}>
+            <Search className="h-5 w-5" aria-hidden="true" />
+          </IconButton>
+        </TicketHeader>
         <ChatView
           key={ticketId}
           ticketId={ticketId}
@@ -51,6 +56,8 @@ export function TicketRoute({ me }: { me: Me }) {
           nameOf={nameOf}
           maxUploadBytes={config.data.maxUploadBytes}
           closed={false}
+          searchOpen={searchOpen}
+          onSearchOpenChange={setSearchOpen}
         />
       </div>
       {details && (

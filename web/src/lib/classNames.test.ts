@@ -7,5 +7,6 @@ describe("cn", () => {
     expect(cn("h-10 w-10 text-muted", "h-8 w-8")).toBe("text-muted h-8 w-8");
     expect(cn("py-12 flex", null, "py-8")).toBe("flex py-8");
     expect(cn("bg-panel hover:bg-surface", "bg-accent")).toBe("hover:bg-surface bg-accent");
+    expect(cn("rounded-2xl rounded-br-md")).toBe("rounded-2xl rounded-br-md");
   });
 });

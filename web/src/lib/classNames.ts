@@ -11,7 +11,7 @@ const GROUPS: [string, RegExp][] = [
   ["py", /^py-/],
   ["my", /^-?my-/],
   ["bg", /^bg-/],
-  ["rounded", /^rounded(-|$)/],
+  ["rounded", /^rounded(-(none|sm|md|lg|xl|2xl|3xl|full))?$/],
 ];
 
 function group(cls: string): string | null {

@@ -9,3 +9,7 @@ export function nameOf(userId: string | null | undefined): string {
   if (!userId) return "System";
   return names.get(userId) ?? userId;
 }
+
+export function knowsName(userId: string | null | undefined): boolean {
+  return !userId || names.has(userId);
+}

@@ -10,6 +10,7 @@ type Handler = (payload: never) => void;
 let socket: Socket | null = null;
 let status: ConnectionStatus = "connecting";
 let everConnected = false;
+let listeningToNetwork = false;
 const statusListeners = new Set<() => void>();
 const handlers = new Map<string, Set<Handler>>();
 const connectListeners = new Set<() => void>();
@@ -97,6 +98,7 @@ export function startSocket(): void {
   });
   socket.on("disconnect", (reason) => {
     setStatus(navigator.onLine ? "reconnecting" : "offline");
+    if (reason === "io client disconnect" && navigator.onLine) return; // signed out
     // The server closed us on purpose (token no longer valid, access revoked): try again with the token
     // we now hold; a refused handshake then shows up as connect_error.
     if (reason === "io server disconnect") socket?.connect();
@@ -109,7 +111,13 @@ export function startSocket(): void {
     setStatus(navigator.onLine ? (everConnected ? "reconnecting" : "connecting") : "offline");
   });
   for (const event of SERVER_EVENTS) socket.on(event, (payload: unknown) => dispatch(event, payload));
-  window.addEventListener("offline", () => setStatus("offline"));
+  if (listeningToNetwork) return;
+  listeningToNetwork = true;
+  // The browser knows before any heartbeat does: close at once (sends queue up) and reconnect when back.
+  window.addEventListener("offline", () => {
+    setStatus("offline");
+    socket?.disconnect();
+  });
   window.addEventListener("online", () => {
     if (!socket?.connected) {
       setStatus("reconnecting");

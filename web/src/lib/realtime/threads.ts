@@ -85,17 +85,24 @@ export class Thread {
 
   loadOlder(): Promise<void> {
     if (!this.state.hasOlder || !this.state.messages.length) return Promise.resolve();
-    this.olderLoading ??= (async () => {
-      const page = await unwrap(
-        api.GET("/api/v1/tickets/{ticket_id}/messages", {
-          params: { path: { ticket_id: this.ticketId }, query: { limit: PAGE, beforeSeq: this.state.messages[0].seq } },
-        }),
-      );
+    if (this.olderLoading) return this.olderLoading;
+    const beforeSeq = this.state.messages[0].seq;
+    const loading = (async () => {
+      let page;
+      try {
+        page = await unwrap(
+          api.GET("/api/v1/tickets/{ticket_id}/messages", {
+            params: { path: { ticket_id: this.ticketId }, query: { limit: PAGE, beforeSeq } },
+          }),
+        );
+      } finally {
+        // Cleared before the store changes: a listener may ask for the next page at once.
+        this.olderLoading = null;
+      }
       this.set(applyOlderPage(this.state, page.items, page.hasMore));
-    })().finally(() => {
-      this.olderLoading = null;
-    });
-    return this.olderLoading;
+    })();
+    this.olderLoading = loading;
+    return loading;
   }
 
   /** Everything after the last contiguous seq, by socket `sync` (HTTP `afterSeq` when offline). */

@@ -2,8 +2,8 @@
 // attachments (button, paste, drag-and-drop) and the `?message=` jump with highlight.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type DragEvent } from "react";
 import { useSearchParams } from "react-router";
-import { ImageUp, MessagesSquare, Search, TriangleAlert } from "lucide-react";
-import { Button, IconButton } from "@/components/Button";
+import { ImageUp, MessagesSquare, TriangleAlert } from "lucide-react";
+import { Button } from "@/components/Button";
 import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { cn } from "@/lib/classNames";
@@ -30,14 +30,15 @@ export interface ChatViewProps {
   nameOf: (id: string | null) => string;
   maxUploadBytes: number;
   closed: boolean;
-  headerSlot?: (openSearch: () => void) => React.ReactNode;
+  searchOpen: boolean;
+  onSearchOpenChange: (open: boolean) => void;
 }
 
 function useConnected(): boolean {
   return useSyncExternalStore(socket.subscribeStatus, () => socket.connectionStatus() === "connected");
 }
 
-export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, closed }: ChatViewProps) {
+export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, closed, searchOpen, onSearchOpenChange }: ChatViewProps) {
   const thread = useMemo(() => getThread(ticketId), [ticketId]);
   const state = useSyncExternalStore(thread.subscribe, thread.getSnapshot);
   const connected = useConnected();
@@ -50,7 +51,6 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
   const [editing, setEditing] = useState<Message | null>(null);
   const [lightbox, setLightbox] = useState<Attachment | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [searchOpen, setSearchOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [olderLoading, setOlderLoading] = useState(false);
   const [sendCount, setSendCount] = useState(0);
@@ -81,7 +81,6 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
     if (!focusId || !state.loaded) return;
     if (state.messages.some((m) => m.id === focusId)) {
       setSeeking(false);
-      requestAnimationFrame(() => list.current?.scrollToMessage(focusId));
       setHighlight(focusId);
       const t = setTimeout(() => setHighlight(null), 2600);
       return () => clearTimeout(t);
@@ -300,14 +299,8 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
       }}
       onDrop={onDrop}
     >
-      {searchOpen ? (
-        <TicketSearch ticketId={ticketId} nameOf={nameOf} onClose={() => setSearchOpen(false)} onPick={(id) => { setSearchOpen(false); jumpTo(id); }} />
-      ) : (
-        <div className="absolute right-3 top-2 z-10">
-          <IconButton label="Search in this ticket" className="bg-panel/80 backdrop-blur" onClick={() => setSearchOpen(true)}>
-            <Search className="h-5 w-5" aria-hidden="true" />
-          </IconButton>
-        </div>
+      {searchOpen && (
+        <TicketSearch ticketId={ticketId} nameOf={nameOf} onClose={() => onSearchOpenChange(false)} onPick={(id) => { onSearchOpenChange(false); jumpTo(id); }} />
       )}
       {loadError ? (
         <EmptyState tone="error" icon={<TriangleAlert className="h-6 w-6" />} title="Messages could not be loaded" action={<Button onClick={() => { setLoadError(null); thread.load().catch((e: Error) => setLoadError(e.message)); }}>Try again</Button>}>
@@ -336,6 +329,7 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
           }}
           onVisible={onVisible}
           ownSendCount={sendCount}
+          focusKey={focusId}
         />
       )}
       <div role="status" aria-live="polite" className={cn("h-5 px-5 text-xs text-muted", !typingLine && "sr-only")}>

@@ -20,6 +20,22 @@ const List = forwardRef<HTMLOListElement, HTMLAttributes<HTMLOListElement>>(func
 });
 const Item = (props: HTMLAttributes<HTMLLIElement>) => <li {...props} />;
 
+interface ListContext {
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+// Components are module-level (stable identities): a new component per render would remount the list.
+function Header({ context }: { context?: ListContext }) {
+  if (context?.hasOlder)
+    return (
+      <div className="flex justify-center py-3">{context.loadingOlder ? <Spinner label="Loading earlier messages…" /> : <span className="h-5" />}</div>
+    );
+  return <p className="px-4 pb-2 pt-6 text-center text-xs text-muted">This is the beginning of the conversation.</p>;
+}
+
+const COMPONENTS = { List, Item, Header };
+
 export const MessageList = forwardRef<
   MessageListHandle,
   {
@@ -31,8 +47,10 @@ export const MessageList = forwardRef<
     onLoadOlder: () => void;
     onVisible: (messages: Message[]) => void;
     ownSendCount: number;
+    /** A message to bring into view (deep link, reply or search jump). */
+    focusKey: string | null;
   }
->(function MessageList({ rows, renderRow, initialIndex, hasOlder, loadingOlder, onLoadOlder, onVisible, ownSendCount }, ref) {
+>(function MessageList({ rows, renderRow, initialIndex, hasOlder, loadingOlder, onLoadOlder, onVisible, ownSendCount, focusKey }, ref) {
   const virtuoso = useRef<VirtuosoHandle>(null);
   const anchorKey = useRef<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
@@ -45,6 +63,7 @@ export const MessageList = forwardRef<
   const anchorIndex = Math.max(0, rows.findIndex((r) => r.key === anchorKey.current));
   const firstItemIndex = BASE_INDEX - anchorIndex;
 
+  const context = useMemo(() => ({ hasOlder, loadingOlder }), [hasOlder, loadingOlder]);
   const messageCount = useMemo(() => rows.filter((r) => r.kind === "msg" || r.kind === "pending").length, [rows]);
   useEffect(() => {
     if (atBottom) {
@@ -63,6 +82,22 @@ export const MessageList = forwardRef<
   useEffect(() => {
     if (ownSendCount > 0) requestAnimationFrame(scrollToBottom);
   }, [ownSendCount, scrollToBottom]);
+
+  // Bring the focused message into view once it is among the rows; items above it may still be measured
+  // after the first frame, so the jump is repeated once they have settled.
+  const focused = useRef<string | null>(null);
+  const focusIndex = focusKey ? rows.findIndex((r) => r.key === focusKey) : -1;
+  useEffect(() => {
+    if (!focusKey || focusIndex < 0 || focused.current === focusKey) return;
+    focused.current = focusKey;
+    const go = () => virtuoso.current?.scrollToIndex({ index: focusIndex, align: "center", behavior: "auto" });
+    const frame = requestAnimationFrame(go);
+    const later = setTimeout(go, 250);
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(later);
+    };
+  }, [focusKey, focusIndex]);
 
   useImperativeHandle(
     ref,
@@ -93,7 +128,7 @@ export const MessageList = forwardRef<
 
   return (
     <div className="relative min-h-0 flex-1">
-      <Virtuoso
+      <Virtuoso<Row, ListContext>
         ref={virtuoso}
         role="log"
         aria-label="Messages"
@@ -113,16 +148,8 @@ export const MessageList = forwardRef<
         startReached={() => hasOlder && !loadingOlder && onLoadOlder()}
         rangeChanged={rangeChanged}
         increaseViewportBy={{ top: 400, bottom: 200 }}
-        components={{
-          List,
-          Item,
-          Header: () =>
-            hasOlder ? (
-              <div className="flex justify-center py-3">{loadingOlder ? <Spinner label="Loading earlier messages…" /> : <span className="h-5" />}</div>
-            ) : (
-              <p className="px-4 pb-2 pt-6 text-center text-xs text-muted">This is the beginning of the conversation.</p>
-            ),
-        }}
+        components={COMPONENTS}
+        context={context}
       />
       {!atBottom && (
         <button

@@ -1,6 +1,9 @@
 // The `/tickets` column: latest activity first, unread badges, previews, a status filter, new ticket,
 // and search across every ticket whose hits open the ticket at the message.
 import { useDeferredValue, useMemo, useState } from "react";
+import { useQueries } from "@tanstack/react-query";
+import { knowsName, rememberNames } from "@/lib/people";
+import { api, unwrap } from "@/lib/api/client";
 import { Link, NavLink } from "react-router";
 import { Inbox, Plus, Search, SearchX, TriangleAlert, X } from "lucide-react";
 import { relativeTime } from "@/lib/relativeTime";
@@ -45,6 +48,26 @@ export function TicketListPane({ myId, nameOf }: { myId: string; nameOf: (id: st
   const titles = useMemo(() => new Map(tickets.map((t) => [t.id, t.title])), [tickets]);
   const shown = tickets.filter((t) => (filter === "all" ? true : filter === "active" ? ACTIVE.includes(t.status) : t.status === filter));
   const pattern = queryPattern(deferred);
+
+  // Messages carry sender ids only: learn the names of the people behind the previews and search hits
+  // from the participant lists of those tickets (shared with the ticket view's cache).
+  const needNames = useMemo(() => {
+    const ids = new Set<string>();
+    for (const t of shown.slice(0, 40)) if (t.lastMessage && !knowsName(t.lastMessage.senderId)) ids.add(t.id);
+    for (const h of search.data?.items ?? []) if (!knowsName(h.senderId)) ids.add(h.ticketId);
+    return [...ids];
+  }, [shown, search.data]);
+  useQueries({
+    queries: needNames.map((id) => ({
+      queryKey: ["participants", id],
+      queryFn: async () => {
+        const list = await unwrap(api.GET("/api/v1/tickets/{ticket_id}/participants", { params: { path: { ticket_id: id } } }));
+        rememberNames(list);
+        return list;
+      },
+      staleTime: 60_000,
+    })),
+  });
 
   return (
     <section aria-label="Tickets" className="flex h-full min-h-0 flex-col bg-panel">
