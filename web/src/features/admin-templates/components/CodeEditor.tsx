@@ -148,7 +148,8 @@ export default function CodeEditor({ label, value, onChange, mode, variables, er
         "overflow-hidden rounded-lg border border-line focus-within:border-accent focus-within:ring-2 focus-within:ring-accent/25 " +
         "[--cm-tag:#1d4ed8] [--cm-attr:#7c3aed] [--cm-string:#0f7a4a] [--cm-keyword:#b4237a] [--cm-brace:#b4532a] [--cm-var:#0e6e8c] [--cm-number:#9a5b00] [--cm-comment:#6b7380] " +
         "dark:[--cm-tag:#8fb0ff] dark:[--cm-attr:#c8a6ff] dark:[--cm-string:#7fd6a4] dark:[--cm-keyword:#ff8ac6] dark:[--cm-brace:#ffb27a] dark:[--cm-var:#7fd0eb] dark:[--cm-number:#ffd27a] dark:[--cm-comment:#9aa5b5] " +
-        (mode === "subject" ? "" : "[&_.cm-editor]:min-h-64 [&_.cm-scroller]:max-h-[60dvh]")
+        // The editor grows with its text (the page scrolls, not a box inside it: one scroll area, reachable by keyboard).
+        (mode === "subject" ? "" : "[&_.cm-editor]:min-h-64")
       }
     />
   );
