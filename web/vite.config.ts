@@ -17,7 +17,11 @@ export default defineConfig({
       filename: "sw.ts",
       registerType: "autoUpdate",
       injectRegister: false,
-      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"] },
+      injectManifest: {
+        globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
+        // The admin console (and its editor) load on demand for admins; members' devices never precache them.
+        globIgnores: ["**/AdminRoutes-*", "**/CodeEditor-*"],
+      },
       manifest: {
         name: "Tickets",
         short_name: "Tickets",

@@ -14,6 +14,7 @@ import { useLiveNotifications, useUnreadNotifications } from "@/features/notific
 // Pages off the main path load on demand, so the tickets screens stay within the JS budget.
 const NotificationsPage = lazy(() => import("@/features/notifications/components/NotificationsPage").then((m) => ({ default: m.NotificationsPage })));
 const PreferencesPage = lazy(() => import("@/features/preferences").then((m) => ({ default: m.PreferencesPage })));
+const AdminRoutes = lazy(() => import("./AdminRoutes"));
 import { AppShell } from "./AppShell";
 import { NoTicketSelected, TicketsLayout } from "./TicketsLayout";
 import { TicketRoute } from "./TicketRoute";
@@ -69,7 +70,8 @@ function Routes({ me }: { me: Me }) {
   const unread = useUnreadNotifications();
   const location = useLocation();
   useEffect(() => {
-    const base = location.pathname.startsWith("/tickets/") ? document.title.replace(/^\(\d+\+?\) /, "") : pageTitle(location.pathname);
+    // Ticket and admin pages set their own title; keep it.
+    const base = /^\/(tickets|admin)\//.test(location.pathname) ? document.title.replace(/^\(\d+\+?\) /, "") : pageTitle(location.pathname);
     document.title = unread ? `(${unread > 99 ? "99+" : unread}) ${base}` : base;
   }, [unread, location.pathname, tickets]);
   const admin = me.role === "admin";
@@ -88,7 +90,7 @@ function Routes({ me }: { me: Me }) {
         },
         { path: "notifications", element: <Suspense fallback={<CenteredSpinner />}><NotificationsPage /></Suspense> },
         { path: "settings/notifications", element: <Suspense fallback={<CenteredSpinner />}><PreferencesPage tickets={tickets} /></Suspense> },
-        { path: "admin/*", element: <NotFound forbidden={!admin} /> },
+        { path: "admin/*", element: admin ? <Suspense fallback={<CenteredSpinner />}><AdminRoutes /></Suspense> : <NotFound forbidden /> },
         { path: "*", element: <NotFound /> },
       ],
     },

@@ -1,7 +1,7 @@
 // The signed-in frame: top bar (brand, navigation, bell, theme, account), connection status, and the page.
 import { Link, NavLink, Outlet, useNavigate } from "react-router";
 import { Menu } from "@/components/Menu";
-import { LogOut, Settings, TicketCheck } from "lucide-react";
+import { LogOut, Settings, ShieldCheck, TicketCheck } from "lucide-react";
 import { Avatar } from "@/components/Avatar";
 import { ConnectionStatus } from "@/components/ConnectionStatus";
 import { ThemeToggle } from "@/components/ThemeToggle";
@@ -34,6 +34,11 @@ export function AppShell({ me }: { me: Me }) {
           <NavLink to="/notifications" className={nav}>
             Notifications
           </NavLink>
+          {me.role === "admin" && (
+            <NavLink to="/admin" className={nav}>
+              Admin
+            </NavLink>
+          )}
         </nav>
         <div className="ml-auto flex items-center gap-0.5">
           <NotificationBell />
@@ -50,6 +55,7 @@ export function AppShell({ me }: { me: Me }) {
               </div>
             }
             items={[
+              ...(me.role === "admin" ? [{ label: "Admin console", icon: <ShieldCheck className="h-4 w-4" aria-hidden="true" />, onSelect: () => navigate("/admin/templates") }] : []),
               { label: "Notification preferences", icon: <Settings className="h-4 w-4" aria-hidden="true" />, onSelect: () => navigate("/settings/notifications") },
               { label: "Sign out", icon: <LogOut className="h-4 w-4" aria-hidden="true" />, onSelect: signOut },
             ]}

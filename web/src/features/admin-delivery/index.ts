@@ -1,0 +1,2 @@
+// Admin: the delivery dashboard (counts, rates and the per-day chart).
+export { DeliveryPage } from "./components/DeliveryPage";

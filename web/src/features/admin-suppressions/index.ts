@@ -1,0 +1,2 @@
+// Admin: suppressed addresses and lifting them.
+export { SuppressionsPage } from "./components/SuppressionsPage";
