@@ -36,6 +36,9 @@ from ticket_comms.email import worker as email_worker
 from ticket_comms.errors import AppError
 from ticket_comms.notifications import router as notifications_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
+from ticket_comms.push import router as push_router
+from ticket_comms.push import vapid as push_vapid
+from ticket_comms.push import worker as push_worker
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
 from ticket_comms.responses import JSONResponse, error_response
@@ -178,6 +181,9 @@ def create_app(settings: Settings | None = None) -> Any:
         )
         ctx.dev_mailbox = await email_mailbox.start(settings)
         ctx.worker = await email_worker.start_inline(ctx)
+        # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.
+        push_vapid.load_signer(settings)
+        pusher = push_worker.start_inline(settings, db, metrics)
         inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
@@ -190,6 +196,8 @@ def create_app(settings: Settings | None = None) -> Any:
         finally:
             if ctx.worker is not None:
                 await ctx.worker.stop()
+            if pusher is not None:
+                await pusher.stop()
             if inbound_smtp is not None:
                 await inbound_smtp.stop()
             orphan_sweeper.cancel()
@@ -223,6 +231,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(email_template_router.router)
     api.include_router(email_router.router)
     api.include_router(notifications_router.router)
+    api.include_router(push_router.router)
     api.include_router(email_mailbox.router)
     api.include_router(email_mailbox.json_router)
 

@@ -1,4 +1,4 @@
-"""`ticket-comms serve | worker | migrate | token`."""
+"""`ticket-comms serve | worker | push-worker | migrate | token`."""
 
 from __future__ import annotations
 
@@ -73,6 +73,12 @@ def _worker(_: argparse.Namespace, settings: Settings) -> int:
     return worker.run(settings)
 
 
+def _push_worker(_: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms.push import worker
+
+    return worker.run(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticket-comms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     serve.set_defaults(func=_serve)
     sub.add_parser("worker", help="the email/notification worker alone").set_defaults(func=_worker)
+    sub.add_parser("push-worker", help="the Web Push worker alone").set_defaults(func=_push_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     token = sub.add_parser("token", help="mint a development token signed with JWT_SECRET")
     token.add_argument("user_id")
