@@ -19,7 +19,7 @@ PUSH_SETTINGS: dict[str, Any] = {
     "worker": "inline",
     "push_retry_base_seconds": 0.2,
     "push_retry_max_seconds": 2,
-    "push_timeout_seconds": 2,
+    "push_timeout_seconds": 5,
     "push_message_delay_seconds": 0.6,
     "message_email_delay_seconds": 3600,
     "email_from": "Tickets <no-reply@tickets.test>",
@@ -51,12 +51,13 @@ class Push:
     def __init__(self, app: RunningApp, service: PushService):
         self.app = app
         self.service = service
-        self._clients: list[httpx.AsyncClient] = []
+        self._clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
 
     def client(self, user_id: str, role: str | None = None) -> httpx.AsyncClient:
-        c = self.app.client(user_id, role)
-        self._clients.append(c)
-        return c
+        """The user's client (one per user and role: making an httpx client costs an SSL context)."""
+        if (user_id, role) not in self._clients:
+            self._clients[user_id, role] = self.app.client(user_id, role)
+        return self._clients[user_id, role]
 
     @property
     def admin(self) -> httpx.AsyncClient:
@@ -68,6 +69,27 @@ class Push:
         r = await self.client(user_id).post("/api/v1/me/push-subscriptions", json=sub.subscription_json())
         assert r.status_code == 201, r.text
         return sub, r.json()["id"]
+
+    async def subscribe_many(self, user_ids: list[str], service: PushService) -> list[Subscriber]:
+        """One device each for many users at once, written straight to the tables (for load, not for
+        the API, which the other tests cover)."""
+        subs = [service.subscriber() for _ in user_ids]
+        async with self.app.ctx.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO users (id, name) SELECT u, u FROM unnest(%s::text[]) u", (user_ids,)
+            )
+            await conn.execute(
+                "INSERT INTO push_subscriptions (user_id, endpoint, origin, p256dh, auth) "
+                "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])",
+                (
+                    user_ids,
+                    [s.endpoint for s in subs],
+                    [service.origin] * len(subs),
+                    [s.subscription_json()["keys"]["p256dh"] for s in subs],
+                    [s.subscription_json()["keys"]["auth"] for s in subs],
+                ),
+            )
+        return subs
 
     async def enqueue(self, *items: outbox.PushItem) -> dict[str, list[str]]:
         async with self.app.ctx.db.transaction() as conn:
@@ -101,7 +123,7 @@ class Push:
         raise AssertionError(f"no metric {name}")
 
     async def close(self) -> None:
-        for c in self._clients:
+        for c in self._clients.values():
             await c.aclose()
 
 

@@ -145,27 +145,25 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
     stuck = PushService(vapid_key=push.service.vapid_key)
     await stuck.start()
     try:
+        healthy, _ = await push.subscribe("alice")
         # 150 pushes to a push service that never answers (more than one origin's share of slots)...
-        hung_subs = []
-        for i in range(150):
-            sub, _ = await push.subscribe(f"hung{i:03d}", stuck)
-            stuck.hang.add(sub.token)
-            hung_subs.append(sub)
-        await push.enqueue(*[_item(f"hung{i:03d}") for i in range(150)])
+        users = [f"hung{i:03d}" for i in range(150)]
+        stuck.hang.update(s.token for s in await push.subscribe_many(users, stuck))
+        await push.enqueue(*[_item(u) for u in users])
         deadline = time.monotonic() + 10
         while len(stuck.requests) < 100 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        # ...then one to a healthy service: it goes through at once.
-        healthy, _ = await push.subscribe("alice")
+        # ...then one to a healthy service: it goes through at once, long before the hung ones time out.
         started = time.monotonic()
         await push.enqueue(_item("alice"))
         await push.service.wait_for(1, healthy, timeout=5)
-        assert time.monotonic() - started < 1.5
-        # At most PER_ORIGIN_SENDING requests were ever in flight to the hanging service.
-        assert len(stuck.requests) <= 100
-        # Unanswered requests time out (PUSH_TIMEOUT_SECONDS = 2 here) and are retried later.
+        assert time.monotonic() - started < 3
+        # At most PER_ORIGIN_SENDING requests went to the hanging service; the other 50 wait their turn.
+        assert len(stuck.requests) == 100
+        assert len(await push.deliveries(status="Pending")) == 150
+        # Unanswered requests time out (PUSH_TIMEOUT_SECONDS = 5 here) and are retried later.
         hung = (await push.deliveries(userId="hung000"))[0]
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while not any(e["type"] == "deferred" for e in hung["events"]):
             assert time.monotonic() < deadline, hung
             await asyncio.sleep(0.2)
