@@ -20,7 +20,7 @@ PUSH_SETTINGS: dict[str, Any] = {
     "push_retry_base_seconds": 0.2,
     "push_retry_max_seconds": 2,
     "push_timeout_seconds": 5,
-    "push_message_delay_seconds": 0.6,
+    "push_message_delay_seconds": 1.5,
     "message_email_delay_seconds": 3600,
     "email_from": "Tickets <no-reply@tickets.test>",
 }

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import RunningApp
 from tests.push.conftest import Push
 from tests.push.service import PushService
-from ticket_comms.push import outbox
+from ticket_comms.push import outbox, worker
 
 
 async def _ticket(app: RunningApp, title: str = "Leaking tap") -> str:
@@ -146,21 +146,29 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
     await stuck.start()
     try:
         healthy, _ = await push.subscribe("alice")
-        # 150 pushes to a push service that never answers (more than one origin's share of slots)...
-        users = [f"hung{i:03d}" for i in range(150)]
+        # 300 pushes to a push service that never answers (more than one origin's share of slots)...
+        users = [f"hung{i:03d}" for i in range(300)]
         stuck.hang.update(s.token for s in await push.subscribe_many(users, stuck))
         await push.enqueue(*[_item(u) for u in users])
         deadline = time.monotonic() + 10
-        while len(stuck.requests) < 100 and time.monotonic() < deadline:
+        while len(stuck.requests) < worker.PER_ORIGIN_SENDING and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         # ...then one to a healthy service: it goes through at once, long before the hung ones time out.
         started = time.monotonic()
         await push.enqueue(_item("alice"))
         await push.service.wait_for(1, healthy, timeout=5)
         assert time.monotonic() - started < 3
-        # At most PER_ORIGIN_SENDING requests went to the hanging service; the other 50 wait their turn.
-        assert len(stuck.requests) == 100
-        assert len(await push.deliveries(status="Pending")) == 150
+        # At most PER_ORIGIN_SENDING requests went to the hanging service, and the worker took no more
+        # of its pushes than its share; the rest wait in the outbox, unclaimed.
+        assert len(stuck.requests) == worker.PER_ORIGIN_SENDING
+        async with push.app.ctx.db.connection() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) FILTER (WHERE claimed_by IS NOT NULL) AS claimed, count(*) AS pending "
+                "FROM push_outbox WHERE status = 'Pending' AND user_id LIKE 'hung%'"
+            )
+            counts = await cur.fetchone()
+        assert counts is not None and counts["pending"] == 300
+        assert worker.PER_ORIGIN_SENDING < counts["claimed"] <= worker.PER_ORIGIN_IN_HAND + worker.CLAIM_BATCH
         # Unanswered requests time out (PUSH_TIMEOUT_SECONDS = 5 here) and are retried later.
         hung = (await push.deliveries(userId="hung000"))[0]
         deadline = time.monotonic() + 15

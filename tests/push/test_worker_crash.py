@@ -122,13 +122,15 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing(
         repeats = {pid for pid, n in arrived.items() if n > 1}
         assert all(n <= 2 for n in arrived.values())
         # The pushes the killed worker held were taken back and retried, visibly in their timelines;
-        # it never holds more than one origin's share of requests plus one claimed batch.
+        # it never holds more than one origin's share of pushes plus one claimed batch.
         recovered = {row[0] for row in rows if any(e["type"] == "recovered" for e in row[2])}
         assert recovered and all(row[1] == 2 for row in rows if row[0] in recovered)
-        assert len(recovered) <= worker.PER_ORIGIN_SENDING + worker.CLAIM_BATCH
+        assert len(recovered) <= worker.PER_ORIGIN_IN_HAND + worker.CLAIM_BATCH
         # Only those can repeat (sent before the kill, result not yet recorded), and their first copy
         # reached the push service before the kill.
-        assert repeats <= recovered, [[(e["type"], e["detail"]) for e in row[2]] for row in rows if row[0] in repeats - recovered]
+        assert repeats <= recovered, [
+            [(e["type"], e["detail"]) for e in row[2]] for row in rows if row[0] in repeats - recovered
+        ]
         for pid in repeats:
             assert min(r.at for r in service.received if r.payload["id"] == pid) <= killed_at
         assert len(service.received) == PUSHES + len(repeats)
