@@ -21,6 +21,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install lint
 	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider

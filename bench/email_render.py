@@ -18,7 +18,8 @@ from typing import Any
 from bench.common import database, percentiles
 from ticket_comms.config import Settings
 from ticket_comms.database import Database
-from ticket_comms.email import builtin, templates
+from ticket_comms.email import templates
+from ticket_comms.email.templates import builtin
 
 BASE = {
     "recipient": {"name": "Carol", "email": "carol@example.com"},

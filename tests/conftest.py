@@ -154,7 +154,10 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
         if tables:
             await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
     if "app" in request.fixturenames:
-        request.getfixturevalue("app").ctx.users._seen.clear()
+        ctx = request.getfixturevalue("app").ctx
+        ctx.users._seen.clear()
+        if ctx.limits is not None:
+            await ctx.limits.storage.reset()  # each test starts with fresh rate-limit counters too
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, pool
 from tests.conftest import _server_url, _with_database
 from ticket_comms import migrations
 from ticket_comms.database import libpq_url, sqlalchemy_url
-from ticket_comms.schema import metadata
+from ticket_comms.migrations.schema import metadata
 
 
 async def _up_to_date(url: str) -> bool:

@@ -17,24 +17,30 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticket_comms import migrations
+from ticket_comms import background, migrations, ratelimits, webapp
 from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
+from ticket_comms.attachments.imageworkers import ImageWorkers
+from ticket_comms.attachments.imageworkers import Limits as ImageLimits
 from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.service import Users
 from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
-from ticket_comms.config import Settings
+from ticket_comms.config import Settings, check_secrets
 from ticket_comms.context import AppContext
-from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
-from ticket_comms.email import mailbox as email_mailbox
+from ticket_comms.database import Database, is_outage, release_embedded_postgres, resolve_database_url
+from ticket_comms.demo import router as demo_router
+from ticket_comms.demo import seed as demo_seed
+from ticket_comms.email import delivery_reports
 from ticket_comms.email import router as email_router
-from ticket_comms.email import template_router as email_template_router
-from ticket_comms.email import tracking as email_tracking
-from ticket_comms.email import worker as email_worker
+from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
+from ticket_comms.email.dev_mailbox import sink as dev_mailbox
+from ticket_comms.email.templates import router as email_template_router
 from ticket_comms.errors import AppError
+from ticket_comms.gate import BodyGate
 from ticket_comms.notifications import router as notifications_router
+from ticket_comms.notifications import unsubscribe as unsubscribe_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
 from ticket_comms.push import router as push_router
 from ticket_comms.push import vapid as push_vapid
@@ -45,9 +51,6 @@ from ticket_comms.responses import JSONResponse, error_response
 from ticket_comms.tickets import router as tickets_router
 
 log = logging.getLogger(__name__)
-
-# JSON bodies are small; uploads have their own limit (MAX_UPLOAD_BYTES) on their own route.
-MAX_JSON_BODY = 1_048_576
 
 HTTP_CODES = {
     400: "bad_request",
@@ -63,92 +66,48 @@ HTTP_CODES = {
 }
 
 
-_error = error_response
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+    async def apperror_response(_: Request, exc: AppError) -> JSONResponse:
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        retry_after = ratelimits.retry_after_of(exc.details)
+        if exc.status == 429 and retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validationerror_response(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
             for e in exc.errors()
         ]
         malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
         if malformed:
-            return _error(400, "malformed_json", "The request body is not valid JSON.", details)
-        return _error(422, "validation_failed", "The request is not valid.", details)
+            return error_response(400, "malformed_json", "The request body is not valid JSON.", details)
+        return error_response(422, "validation_failed", "The request is not valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def httperror_response(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            # Reached outside Database's own connection handling: still the database, not a bug.
+            return error_response(
+                503, "database_unavailable", "The database is unreachable; try again shortly."
+            )
         log.exception("unhandled error")
-        return _error(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", "Something went wrong on our side.")
 
 
-class BodyLimitMiddleware:
-    """Refuse JSON bodies over MAX_JSON_BODY before reading them (413), whatever Content-Length says."""
-
-    def __init__(self, app: Any, exempt_suffixes: tuple[str, ...]):
-        self.app = app
-        self.exempt = exempt_suffixes
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] in ("GET", "HEAD")
-            or scope["path"].endswith(self.exempt)
-        ):
-            await self.app(scope, receive, send)
-            return
-        for key, value in scope["headers"]:
-            if key == b"content-length" and value.isdigit() and int(value) > MAX_JSON_BODY:
-                await _send_too_large(send)
-                return
-        received = 0
-        exceeded = False
-        started = False
-
-        async def limited_receive() -> dict[str, Any]:
-            nonlocal received, exceeded
-            if exceeded:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_JSON_BODY:
-                    # Stop reading: the app sees a disconnect, and we answer 413 ourselves below.
-                    exceeded = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracked_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            if exceeded and not started:
-                return  # the app's own answer to the cut-off body is replaced by the 413
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracked_send)
-        except Exception:
-            if not exceeded:
-                raise
-        if exceeded and not started:
-            await _send_too_large(send)
+READY_TIMEOUT_SECONDS = 0.8
 
 
-async def _send_too_large(send: Any) -> None:
-    response = _error(413, "too_large", "The request body is too large.")
-    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
-    await send({"type": "http.response.body", "body": response.body})
+async def _migrations_current(ctx: AppContext) -> bool:
+    async with ctx.db.connection() as conn:
+        return await migrations.is_up_to_date(conn)
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -160,6 +119,9 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_secrets(settings)
+        if settings.is_development:
+            settings.signing_key  # noqa: B018 -- generated into DATA_DIR now rather than at the first link
         if settings.using_dev_secret:
             log.warning(
                 "JWT_SECRET is not set: using the built-in development secret. Never do this in production."
@@ -178,13 +140,22 @@ def create_app(settings: Settings | None = None) -> Any:
             users=Users(db),
             broadcast=broadcaster,
             storage=build_storage(settings),
+            limits=ratelimits.RateLimits(settings),
+            image_workers=ImageWorkers(
+                ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
+            ),
         )
-        ctx.dev_mailbox = await email_mailbox.start(settings)
-        ctx.worker = await email_worker.start_inline(ctx)
+        ctx.dev_mailbox = await dev_mailbox.start(settings)
+        ctx.worker = await background.start_inline(ctx)
         # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.
         push_vapid.load_signer(settings)
         pusher = push_worker.start_inline(settings, db, metrics)
-        inbound_smtp = await email_tracking.start_inbound_smtp(ctx)
+        inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)
+        try:
+            await demo_seed.seed_empty_development_database(ctx)
+        except Exception:
+            # Demo data is a convenience: a failure to write it must not keep the service down.
+            log.exception("could not write the demo data")
         holder["ctx"] = ctx
         orphan_sweeper = asyncio.create_task(attachments_service.run_sweeper(ctx))
         app.state.ctx = ctx
@@ -205,6 +176,8 @@ def create_app(settings: Settings | None = None) -> Any:
             if ctx.dev_mailbox is not None:
                 await ctx.dev_mailbox.stop()
             await ctx.storage.close()
+            if ctx.image_workers is not None:
+                ctx.image_workers.close()
             await broadcaster.stop()
             await db.close()
             await watch.stop()
@@ -231,9 +204,12 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(email_template_router.router)
     api.include_router(email_router.router)
     api.include_router(notifications_router.router)
+    api.include_router(unsubscribe_router.router)
     api.include_router(push_router.router)
-    api.include_router(email_mailbox.router)
-    api.include_router(email_mailbox.json_router)
+    api.include_router(dev_mailbox_router.router)
+    api.include_router(dev_mailbox_router.json_router)
+    api.include_router(demo_router.router)
+    api.include_router(webapp.config_router(settings))
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -243,21 +219,28 @@ def create_app(settings: Settings | None = None) -> Any:
     async def readyz(request: Request) -> JSONResponse:
         ctx: AppContext | None = getattr(request.app.state, "ctx", None)
         if ctx is None:
-            return _error(503, "unavailable", "Starting up.")
+            return error_response(503, "unavailable", "Starting up.")
+        if ctx.db.is_down:
+            return error_response(503, "database_unavailable", "The database is unreachable.")
         try:
-            async with ctx.db.connection() as conn:
-                current = await migrations.is_up_to_date(conn)
+            # A load balancer needs an answer, not a hang: a database slower than this is not ready.
+            current = await asyncio.wait_for(_migrations_current(ctx), READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return error_response(503, "unavailable", "The database did not answer in time.")
         except Exception as exc:
-            return _error(503, "unavailable", f"Database unreachable: {exc.__class__.__name__}")
+            return error_response(
+                503, "database_unavailable", f"Database unreachable: {exc.__class__.__name__}"
+            )
         if not current:
-            return _error(503, "unavailable", "Migrations are not applied.")
+            return error_response(503, "unavailable", "Migrations are not applied.")
         return JSONResponse({"status": "ready"})
 
     @api.get("/metrics", include_in_schema=False)
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    asgi: Any = BodyLimitMiddleware(api, exempt_suffixes=("/attachments", "/email/inbound"))
+    asgi: Any = BodyGate(api, lambda: holder.get("ctx"))
+    asgi = webapp.WebApp(asgi)  # the built web app at `/`, in front of the API for GET/HEAD only
     asgi = RequestContextMiddleware(asgi, metrics)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=asgi, socketio_path="socket.io")
     wrapped.fastapi = api  # type: ignore[attr-defined]  # tests and the CLI reach app.state through it

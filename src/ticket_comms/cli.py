@@ -1,4 +1,4 @@
-"""`ticket-comms serve | worker | push-worker | migrate | token`."""
+"""`ticket-comms serve | worker | push-worker | migrate | seed | token`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from ticket_comms.config import Settings
+from ticket_comms.config import Settings, UnsafeSecrets, check_secrets
 from ticket_comms.observability import configure_logging
 
 log = logging.getLogger("ticket_comms")
@@ -67,10 +67,18 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _worker(_: argparse.Namespace, settings: Settings) -> int:
-    from ticket_comms.email import worker
+def _seed(_: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
 
-    return worker.run(settings)
+    from ticket_comms.demo import seed
+
+    return asyncio.run(seed.run(settings))
+
+
+def _worker(_: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms import background
+
+    return background.run(settings)
 
 
 def _push_worker(_: argparse.Namespace, settings: Settings) -> int:
@@ -90,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="the email/notification worker alone").set_defaults(func=_worker)
     sub.add_parser("push-worker", help="the Web Push worker alone").set_defaults(func=_push_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser(
+        "seed", help="add the demo users and tickets (once; `serve` does it on an empty development database)"
+    ).set_defaults(func=_seed)
     token = sub.add_parser("token", help="mint a development token signed with JWT_SECRET")
     token.add_argument("user_id")
     token.add_argument("--role", choices=["admin", "service"])
@@ -101,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command != "token":
         configure_logging(settings.log_level)
+    if args.command in ("serve", "worker"):
+        # Both sign links (attachments, unsubscribe); both refuse to run with secrets unfit for the internet.
+        try:
+            check_secrets(settings)
+        except UnsafeSecrets as exc:
+            print(f"ticket-comms: {exc}", file=sys.stderr)
+            return 2
     return int(args.func(args, settings))
 
 

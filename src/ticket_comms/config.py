@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "ticket-comms-dev-secret-change-me-0123456789"
+# Shorter secrets can be brute-forced offline from one signed token or link.
+MIN_SECRET_LENGTH = 32
+SIGNING_SECRET_FILE = "signing-secret"
+DEVELOPMENT_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Settings(BaseSettings):
@@ -21,6 +29,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     jwt_secret: str = DEV_JWT_SECRET
+    # Signs attachment download links and unsubscribe tokens. Separate from JWT_SECRET, which keeps
+    # its public built-in value when tokens are verified against a JWKS. Unset in development: one is
+    # generated into DATA_DIR; outside development `serve` refuses to start without it.
+    signing_secret: str | None = None
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -32,6 +44,11 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
     max_upload_bytes: int = 26_214_400
+    # Uploaded images are decoded in worker processes (attachments/imageworkers.py): how many, and the
+    # address space and CPU seconds each image may take there.
+    image_workers: int = Field(default=1, ge=1, le=32)
+    image_memory_bytes: int = Field(default=1_073_741_824, ge=64 * 1024 * 1024)
+    image_cpu_seconds: int = Field(default=10, ge=1)
     worker: str = "inline"
     email_retry_base_seconds: float = 60
     email_retry_max_seconds: float = 3600
@@ -62,9 +79,24 @@ class Settings(BaseSettings):
     # unanswered for the timeout is disconnected.
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
+    # Per-user rate limits and quotas (ticket_comms/ratelimits.py): `limits` strings, windows joined by ";".
+    rate_limits_enabled: bool = True
+    rate_limit_message_send: str = "30 per 10 seconds; 120 per minute"
+    rate_limit_message_edit: str = "30 per minute"
+    rate_limit_reaction: str = "60 per minute"
+    rate_limit_upload: str = "30 per minute; 1000 per day"
+    rate_limit_upload_bytes: str = "2147483648 per day"  # 2 GiB of uploads per user per day
+    rate_limit_search: str = "120 per minute"
+    # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
+    rate_limit_event: str = "6000 per minute"
     migrate_on_start: bool = True
+    # In development (the dev JWT secret in use), `serve` fills an empty database with the demo
+    # tickets and users; DEMO_DATA=false keeps it empty.
+    demo_data: bool = True
     log_level: str = "INFO"
     app_name: str = "Tickets"
+    # Where the web app sends a signed-out user (the host product's sign-in); unset in development: /dev/login.
+    web_sign_in_url: str | None = None
 
     @property
     def using_dev_secret(self) -> bool:
@@ -73,3 +105,92 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
+
+    @property
+    def is_development(self) -> bool:
+        """Development means the service is only reachable on this machine: PUBLIC_BASE_URL on localhost."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return host in DEVELOPMENT_HOSTS or host.endswith(".localhost")
+
+    @property
+    def signing_key(self) -> str:
+        """The secret for signed links and tokens: SIGNING_SECRET, or in development the one in DATA_DIR."""
+        if self.signing_secret:
+            return self.signing_secret
+        if self.is_development:
+            return _development_signing_secret(self.data_dir.expanduser().resolve())
+        raise RuntimeError("SIGNING_SECRET must be set outside development (see docs/operations.md)")
+
+    def secret_problems(self) -> list[str]:
+        """Why these secrets must not face the internet; empty in development, where anything goes."""
+        if self.is_development:
+            return []
+        problems = []
+        if not self.jwt_jwks_url:
+            if self.jwt_secret == DEV_JWT_SECRET:
+                problems.append(
+                    "JWT_SECRET is the built-in development secret, which is public. Set JWT_SECRET to a "
+                    f"random value of at least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -base64 48`), "
+                    "or JWT_JWKS_URL to verify your identity provider's tokens."
+                )
+            elif len(self.jwt_secret) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters. Set it to a random value "
+                    "(e.g. `openssl rand -base64 48`), or set JWT_JWKS_URL."
+                )
+        if not self.signing_secret:
+            problems.append(
+                "SIGNING_SECRET is not set. It signs attachment links and unsubscribe links: set it to a "
+                f"random value of at least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -base64 48`)."
+            )
+        elif len(self.signing_secret) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SIGNING_SECRET is shorter than {MIN_SECRET_LENGTH} characters; use a random value."
+            )
+        elif self.signing_secret == self.jwt_secret:
+            problems.append("SIGNING_SECRET must differ from JWT_SECRET.")
+        return problems
+
+
+class UnsafeSecrets(RuntimeError):
+    """The secrets are not fit for a service reachable from other machines."""
+
+    def __init__(self, settings: Settings, problems: list[str]):
+        lines = [
+            f"refusing to start: PUBLIC_BASE_URL ({settings.base_url}) is not on this machine, and",
+            *(f"  - {problem}" for problem in problems),
+            "The production checklist is in docs/operations.md.",
+        ]
+        super().__init__("\n".join(lines))
+
+
+def check_secrets(settings: Settings) -> None:
+    """Raise UnsafeSecrets outside development when a secret is built in, short or missing."""
+    problems = settings.secret_problems()
+    if problems:
+        raise UnsafeSecrets(settings, problems)
+
+
+@functools.lru_cache(maxsize=8)
+def _development_signing_secret(data_dir: Path) -> str:
+    """DATA_DIR/signing-secret, created once (mode 0600). Several processes may start at once: the
+    file appears whole or not at all (written aside, then linked into place), and the first one wins."""
+    path = data_dir / SIGNING_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".{SIGNING_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_urlsafe(48).encode())
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"{path} holds no usable secret; delete it to have a new one generated")
+    return secret

@@ -9,11 +9,13 @@ from ticket_comms.config import Settings
 from ticket_comms.database import Database
 
 if TYPE_CHECKING:
+    from ticket_comms.attachments.imageworkers import ImageWorkers
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
-    from ticket_comms.email.mailbox import DevMailbox
+    from ticket_comms.email.dev_mailbox.sink import DevMailbox
     from ticket_comms.email.worker import Worker
+    from ticket_comms.ratelimits import RateLimits
     from ticket_comms.realtime.broadcast import Broadcaster
 
 
@@ -29,3 +31,7 @@ class AppContext:
     dev_mailbox: DevMailbox | None = None
     # The in-process email worker (WORKER=inline).
     worker: Worker | None = None
+    # Per-user rate limits; None in processes that serve no requests (the standalone email worker).
+    limits: RateLimits | None = None
+    # Where uploaded images are decoded, in memory- and CPU-capped processes.
+    image_workers: ImageWorkers | None = None

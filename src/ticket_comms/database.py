@@ -7,7 +7,9 @@ schema for Alembic and for the test that migrations match the models.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,9 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ticket_comms.config import Settings
+from ticket_comms.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -85,45 +88,151 @@ def sqlalchemy_url(url: str) -> str:
     return urlunsplit(("postgresql+psycopg", *parts[1:]))
 
 
+# SQLSTATE classes that mean "the server is not there": connection exceptions (08xxx) and the
+# server shutting down or refusing connections (57P01-57P03). Anything else is about the statement.
+OUTAGE_STATES = ("57P01", "57P02", "57P03")
+# How long a request may wait for a pooled connection before it is answered 503.
+ACQUIRE_TIMEOUT_SECONDS = 5.0
+# How often an unreachable database is tried again, at most.
+PROBE_INTERVAL_SECONDS = 0.25
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is unreachable; try again shortly."""
+
+    code = "database_unavailable"
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` says the database server is unreachable, not that a statement failed."""
+    if isinstance(exc, PoolTimeout):
+        return False
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in OUTAGE_STATES
+
+
 class Database:
-    """The process's connection pool. Services take connections from it and own the transactions."""
+    """The process's connection pool. Services take connections from it and own the transactions.
+
+    When the server becomes unreachable the pool is marked down: every request fails at once with
+    503 `database_unavailable` instead of waiting on dead connections, and a probe tries the server
+    every PROBE_INTERVAL_SECONDS. Once it answers, a fresh pool replaces the old one (whose connections
+    all died with the server, and whose own reconnection backs off for minutes) and service resumes.
+    """
 
     def __init__(self, url: str, *, min_size: int | None = None, max_size: int = 20):
         self.url = libpq_url(url)
         # The whole pool opens at start: growing it under load makes the first burst of requests wait
         # for new connections (measured as 0.5 s stalls in bench/chat_http.py).
-        self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+        self.min_size = max_size if min_size is None else min_size
+        self.max_size = max_size
+        self.pool = self._new_pool()
+        self.down_since: float | None = None
+        self._probe: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
+
+    def _new_pool(self) -> AsyncConnectionPool[Connection]:
+        return AsyncConnectionPool(
             self.url,
-            min_size=max_size if min_size is None else min_size,
-            max_size=max_size,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            min_size=self.min_size,
+            max_size=self.max_size,
+            kwargs={"row_factory": dict_row, "autocommit": True, "connect_timeout": 2},
+            timeout=ACQUIRE_TIMEOUT_SECONDS,
             open=False,
         )
+
+    @property
+    def is_down(self) -> bool:
+        return self.down_since is not None
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=30)
 
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+        await asyncio.gather(*self._retired, return_exceptions=True)
         await self.pool.close()
+
+    def mark_down(self) -> None:
+        """Fail fast from now on, and start probing for the server's return."""
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.error("database unreachable: answering 503 until it returns")
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._recover())
+
+    async def _recover(self) -> None:
+        while True:
+            await asyncio.sleep(PROBE_INTERVAL_SECONDS)
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, connect_timeout=2) as conn:
+                    await conn.execute("SELECT 1")
+            except psycopg.Error as exc:
+                log.debug("database still unreachable: %s", exc.__class__.__name__)
+                continue
+            fresh = self._new_pool()
+            try:
+                await fresh.open(wait=True, timeout=10)
+            except Exception as exc:
+                log.debug("database pool could not open: %s", exc.__class__.__name__)
+                await fresh.close()
+                continue
+            old, self.pool = self.pool, fresh
+            down_for = time.monotonic() - (self.down_since or time.monotonic())
+            self.down_since = None
+            log.warning("database reachable again", extra={"fields": {"down_seconds": round(down_for, 1)}})
+            task = asyncio.create_task(old.close(timeout=5))
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
+            return
+
+    def _check_up(self) -> None:
+        if self.down_since is not None:
+            raise DatabaseUnavailable()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, PoolTimeout) and self.pool.get_stats().get("pool_size", 0) < self.min_size:
+            # No connection could be had and the pool has lost connections it cannot get back.
+            self.mark_down()
+            raise DatabaseUnavailable() from exc
+        if isinstance(exc, PoolTimeout):
+            raise Unavailable("The service is busy; try again shortly.", code="busy") from exc
+        if is_outage(exc):
+            self.mark_down()
+            raise DatabaseUnavailable() from exc
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A pooled connection in autocommit mode: each statement is its own transaction."""
-        async with self.pool.connection() as conn:
-            yield conn
+        self._check_up()
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            self._failed(exc)
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A pooled connection inside one transaction, committed on success, rolled back on error."""
-        async with self.pool.connection() as conn, conn.transaction():
-            yield conn
+        self._check_up()
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            self._failed(exc)
+            raise
 
     async def fetch_one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchone()
 
     async def fetch_all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchall()

@@ -1,14 +1,16 @@
-"""FastAPI dependencies shared by every router: the app context and the authenticated caller."""
+"""FastAPI dependencies and answers shared by every router: the app context, and JSON answers.
+
+Who is asking (User, Admin, AdminOrService) is auth/deps.py.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
 
-from ticket_comms.auth.service import CurrentUser
 from ticket_comms.context import AppContext
-from ticket_comms.errors import Forbidden, Unauthenticated
 from ticket_comms.responses import JSONResponse
 
 
@@ -16,34 +18,11 @@ def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-async def current_user(request: Request) -> CurrentUser:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated()
-    ctx: AppContext = request.app.state.ctx
-    user = await ctx.users.sign_in(ctx.verifier.verify(token.strip()))
-    request.state.user_id = user.id
-    return user
-
-
-async def admin_user(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
-    if not user.is_admin:
-        raise Forbidden("Admins only.")
-    return user
-
-
-async def admin_or_service(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
-    if not (user.is_admin or user.is_service):
-        raise Forbidden("Admins and services only.")
-    return user
-
-
 Ctx = Annotated[AppContext, Depends(get_ctx)]
-User = Annotated[CurrentUser, Depends(current_user)]
-Admin = Annotated[CurrentUser, Depends(admin_user)]
-AdminOrService = Annotated[CurrentUser, Depends(admin_or_service)]
 
 
 def json(data: Any, status: int = 200) -> JSONResponse:
+    """The answer as JSON; a wire model (the route's `response_model`) is dumped as it is declared."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump()
     return JSONResponse(data, status_code=status)

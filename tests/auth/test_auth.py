@@ -109,3 +109,33 @@ async def test_rs256_and_es256_tokens_verified_through_a_jwks(database_url, tmp_
                 assert r.status_code == 401
     finally:
         await asyncio.wait_for(running.stop(), 10)
+
+
+async def test_a_service_cannot_replace_an_email_the_identity_provider_asserts(app, as_user):
+    svc = as_user("svc", role="service")
+    # Registered ahead of login: the backend may correct the address until the user's token vouches for one.
+    assert (
+        await svc.put("/api/v1/users/erin", json={"email": "erin@old.example", "name": "Erin"})
+    ).status_code == 200
+    r = await svc.put("/api/v1/users/erin", json={"email": "erin@example.com", "name": "Erin"})
+    assert r.status_code == 200 and r.json()["email"] == "erin@example.com"
+    # Erin signs in; her identity provider asserts her address.
+    assert (await as_user("erin", name="Erin", email="erin@example.com").get("/api/v1/me")).status_code == 200
+    r = await svc.put("/api/v1/users/erin", json={"email": "attacker@evil.example", "name": "Erin"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "email_asserted"
+    r = await svc.put("/api/v1/users/erin", json={"name": "Erin"})  # dropping it is a change too
+    assert r.status_code == 409
+    row = await app.ctx.db.fetch_one("SELECT email, name FROM users WHERE id = 'erin'")
+    assert row == {"email": "erin@example.com", "name": "Erin"}
+    # The same address (in any case) with a new name is no change of address.
+    r = await svc.put("/api/v1/users/erin", json={"email": "ERIN@example.com", "name": "Erin Brown"})
+    assert r.status_code == 200 and r.json()["name"] == "Erin Brown"
+    # An admin may replace it; the next token from the identity provider puts its address back.
+    r = await as_user("root", role="admin").put("/api/v1/users/erin", json={"email": "e@new.example"})
+    assert r.status_code == 200 and r.json()["email"] == "e@new.example"
+    assert (await svc.put("/api/v1/users/erin", json={"email": "x@example.com"})).status_code == 200
+    await as_user("erin", name="Erin", email="erin@example.com").get("/api/v1/me")
+    assert (await as_user("erin2").get("/api/v1/me")).status_code == 200
+    row = await app.ctx.db.fetch_one("SELECT email FROM users WHERE id = 'erin'")
+    assert row == {"email": "erin@example.com"}
+    assert (await svc.put("/api/v1/users/erin", json={"email": "x@example.com"})).status_code == 409

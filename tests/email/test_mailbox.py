@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from tests.conftest import make_settings, start_app
-from ticket_comms.email import mailbox, templates
+from ticket_comms.email import templates
+from ticket_comms.email.dev_mailbox import sink as mailbox
 
 CONTEXT = {
     "recipient": {"name": "Carol", "email": "carol@example.com"},

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.email.support import Mail
-from ticket_comms.notifications import service as notifications
+from ticket_comms.notifications import events as notifications
 
 EXTERNAL_EVENTS = {
     "QuoteCreated": {
@@ -87,27 +87,32 @@ async def test_ticket_events_reach_the_other_participants(mail: Mail):
     assert "Leaking tap" in created[0].header("Subject")
     assert f"/tickets/{ticket_id}" in created[0].part("text/plain")
 
-    r = await alice.patch(f"/api/v1/tickets/{ticket_id}", json={"assigneeId": "carol"})
+    # An admin assigns (not a participant, so every participant hears of it); the assignee works it.
+    r = await mail.admin.patch(f"/api/v1/tickets/{ticket_id}", json={"assigneeId": "carol"})
     assert r.status_code == 200, r.text
-    assigned = await mail.sink.wait_for(3)  # bob and carol (who became a participant)
-    assert sorted(m.rcpt_tos[0] for m in assigned[1:]) == ["bob@example.com", "carol@example.com"]
+    assigned = await mail.sink.wait_for(4)  # alice, bob and carol (who became a participant)
+    assert sorted(m.rcpt_tos[0] for m in assigned[1:]) == [
+        "alice@example.com",
+        "bob@example.com",
+        "carol@example.com",
+    ]
+    carol = mail.client("carol")
+    r = await carol.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "InProgress"})
+    assert r.status_code == 200, r.text
+    changed = await mail.sink.wait_for(6)
+    assert all("in progress" in m.header("Subject").lower() for m in changed[4:])
 
-    r = await alice.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "InProgress"})
+    r = await carol.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "Completed"})
     assert r.status_code == 200, r.text
-    changed = await mail.sink.wait_for(5)
-    assert all("in progress" in m.header("Subject").lower() for m in changed[3:])
-
-    r = await alice.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "Completed"})
-    assert r.status_code == 200, r.text
-    done = await mail.sink.wait_for(9)  # TicketStatusChanged + TicketCompleted, to bob and carol
-    logs = await mail.settled(9)
+    done = await mail.sink.wait_for(10)  # TicketStatusChanged + TicketCompleted, to alice and bob
+    logs = await mail.settled(10)
     by_template: dict[str, int] = {}
     for entry in logs:
         assert entry["status"] == "Sent"
         by_template[entry["templateName"]] = by_template.get(entry["templateName"], 0) + 1
     assert by_template == {
         "TicketCreated": 1,
-        "TicketAssigned": 2,
+        "TicketAssigned": 3,
         "TicketStatusChanged": 4,
         "TicketCompleted": 2,
     }

@@ -9,7 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ticket_comms.email import builtin, templates
+from ticket_comms.email import templates
+from ticket_comms.email.templates import builtin, rendering
 
 BASE = {
     "recipient": {"name": "Carol", "email": "carol@example.com"},
@@ -584,10 +585,10 @@ async def test_edits_are_used_on_the_next_render(app: Any, admin: Any, database_
 async def test_compiled_templates_are_reused(app: Any) -> None:
     context = {**BASE, **SAMPLES["TicketCreated"]}
     await templates.render(app.ctx, "TicketCreated", context)
-    size = len(templates._compiled_cache)
+    size = len(rendering._compiled_cache)
     for _ in range(5):
         await templates.render(app.ctx, "TicketCreated", context)
-    assert len(templates._compiled_cache) == size
+    assert len(rendering._compiled_cache) == size
 
 
 class Rollback(Exception):

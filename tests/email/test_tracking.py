@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.email.support import Mail, self_signed
-from ticket_comms.email import tracking
+from ticket_comms.email import ses_webhook as tracking
 
 OTP = {"otp": {"code": "246810", "expiresInMinutes": 5}}
 

@@ -145,7 +145,9 @@ async def test_events_cross_processes(
     await asyncio.sleep(0.3)
     assert alice_on_a.got("userTyping") == [] and alice_on_b.got("userTyping") == []
 
-    r = await _http(a, as_user)("alice").patch(f"/api/v1/tickets/{ticket}", json={"status": "Assigned"})
+    r = await _http(a, as_user)("boss", "admin").patch(
+        f"/api/v1/tickets/{ticket}", json={"status": "Assigned"}
+    )
     assert r.status_code == 200
     await bob_on_b.wait("ticketUpdate")
 
@@ -171,7 +173,7 @@ async def test_membership_changes_cross_processes(
     assert joined["message"]["type"] == "System" and "Carol" in joined["message"]["content"]
     assert (await carol_on_b.call("sendMessage", {"ticketId": ticket, "content": "hi from carol"}))["ok"]
 
-    r = await _http(a, as_user)("alice").delete(f"/api/v1/tickets/{ticket}/participants/bob")
+    r = await _http(a, as_user)("boss", "admin").delete(f"/api/v1/tickets/{ticket}/participants/bob")
     assert r.status_code == 204
     assert (await bob_on_b.wait("ticketUpdate"))["event"] == "removed"
     await alice_on_b.wait("newMessage", lambda d: "removed" in d["message"]["content"])

@@ -209,7 +209,8 @@ async def test_typing_is_throttled(app: RunningApp, connect: Connect, as_user: H
 async def test_ticket_update_reaches_participants(app: RunningApp, connect: Connect, as_user: Http) -> None:
     ticket = await make_ticket(as_user, "alice", "bob")
     bob = await connect("bob")
-    r = await as_user("alice").patch(f"/api/v1/tickets/{ticket}", json={"status": "InProgress"})
+    # Only the assignee or an admin may change the status (API.md "Tickets").
+    r = await as_user("boss", role="admin").patch(f"/api/v1/tickets/{ticket}", json={"status": "InProgress"})
     assert r.status_code == 200
     update = await bob.wait("ticketUpdate")
     assert update["ticketId"] == ticket and update["event"] == "updated"
@@ -291,7 +292,7 @@ async def test_sync_catches_up_without_gaps_after_a_disconnect(
     for i in range(23):
         await alice.call("sendMessage", {"ticketId": ticket, "content": f"away {i}"})
     await as_user("alice").post(f"/api/v1/tickets/{ticket}/messages", json={"content": "http while away"})
-    await as_user("alice").patch(f"/api/v1/tickets/{ticket}", json={"status": "OnHold"})
+    await as_user("boss", role="admin").patch(f"/api/v1/tickets/{ticket}", json={"status": "OnHold"})
     bob = await connect("bob")
     caught: list[dict[str, Any]] = []
     after = last_seen
@@ -448,7 +449,7 @@ async def test_a_removed_participant_stops_receiving_at_once(
     ticket = await make_ticket(as_user, "alice", "bob")
     alice, bob_phone, bob_laptop = await connect("alice"), await connect("bob"), await connect("bob")
     assert (await bob_phone.call("typing", {"ticketId": ticket, "isTyping": True}))["ok"]
-    r = await as_user("alice").delete(f"/api/v1/tickets/{ticket}/participants/bob")
+    r = await as_user("boss", role="admin").delete(f"/api/v1/tickets/{ticket}/participants/bob")
     assert r.status_code == 204
     for sock in (bob_phone, bob_laptop):
         removed = await sock.wait("ticketUpdate")

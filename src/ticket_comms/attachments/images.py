@@ -2,7 +2,9 @@
 
 Re-encoding from decoded pixels drops EXIF (GPS!), XMP, comments and anything appended to the
 file (polyglots), and applies the EXIF orientation first so the picture still shows upright.
-Decoding is bounded: Pillow refuses images over MAX_PIXELS before allocating them.
+Decoding is bounded: Pillow refuses images over MAX_PIXELS before allocating them, animations are
+refused over a pixels x frames budget before any frame is decoded, and the whole job runs in a worker
+process whose memory and CPU are capped (attachments/imageworkers.py).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import warnings
 from dataclasses import dataclass
 from typing import IO, Any
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from ticket_comms.errors import ValidationFailed
 
 THUMBNAIL_SIDE = 320
 # About 8000 x 6000: larger than any phone camera, far below what would exhaust memory.
 MAX_PIXELS = 50_000_000
-# Animated images decode frame by frame; bound the total work too.
-MAX_ANIMATION_PIXELS = 4 * MAX_PIXELS
+# Animated images decode (and re-encode) every frame: bound the total work, pixels x frames. 100 M is
+# a 1000 x 1000 animation of 100 frames, far more than any reaction GIF.
+MAX_ANIMATION_PIXELS = 100_000_000
+MAX_FRAMES = 1000
 JPEG_QUALITY = 90
 
 
@@ -67,6 +71,8 @@ def _register_heif() -> None:
 def process(source: IO[bytes], fmt: str) -> ProcessedImage:
     """Decode `source` as `fmt` (a Pillow format name), re-encode it and make its thumbnail. Blocking."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    # Text chunks are dropped on re-encoding anyway; do not let them take memory on the way.
+    PngImagePlugin.MAX_TEXT_MEMORY = 1024 * 1024
     if fmt in CONVERTED_FORMATS:
         _register_heif()
     try:
@@ -84,7 +90,7 @@ def _process(im: Image.Image, fmt: str) -> ProcessedImage:
     if im.width * im.height > MAX_PIXELS:
         raise ImageTooLarge(f"The image is larger than {MAX_PIXELS:,} pixels.")
     frames = getattr(im, "n_frames", 1)
-    if frames * im.width * im.height > MAX_ANIMATION_PIXELS:
+    if frames > MAX_FRAMES or frames * im.width * im.height > MAX_ANIMATION_PIXELS:
         raise ImageTooLarge("The animation has too many frames for its size.")
     if fmt in CONVERTED_FORMATS:
         # A HEIF file may hold several images (bursts, depth maps): the primary one is the photo.

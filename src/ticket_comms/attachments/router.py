@@ -9,7 +9,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
 from ticket_comms.attachments import service, signing, sniffing
-from ticket_comms.deps import Ctx, User, current_user, json
+from ticket_comms.auth.deps import User, current_user
+from ticket_comms.deps import Ctx, json
 from ticket_comms.errors import Forbidden
 from ticket_comms.responses import error_response
 
@@ -88,7 +89,7 @@ async def _serve(ctx: Ctx, request: Request, attachment_id: UUID, *, thumbnail: 
     found = await service.find_download(ctx, attachment_id, thumbnail=thumbnail, user=user)
 
     headers = {
-        "Content-Type": found.content_type,
+        "Content-Type": sniffing.served_type(found.content_type),
         "Content-Disposition": _disposition(found.content_type, found.file_name),
         "X-Content-Type-Options": "nosniff",
         # Even if a browser is made to render a download, it gets no script, no plugins, no origin.

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -20,14 +18,15 @@ from uuid import UUID
 
 import psycopg
 
+from ticket_comms import ratelimits
 from ticket_comms.attachments import images, sniffing
 from ticket_comms.attachments.formdata import FormStream
+from ticket_comms.attachments.schemas import attachment_out
 from ticket_comms.attachments.storage import ObjectMissing
 from ticket_comms.auth.service import CurrentUser
-from ticket_comms.chat.schemas import attachment_out
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, NotFound, TooLarge
-from ticket_comms.tickets.access import TicketNotFound, require_access
+from ticket_comms.ticket_access import TicketNotFound, require_access
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +35,6 @@ FRAMING_ALLOWANCE = 64 * 1024
 ORPHAN_AGE_SECONDS = 24 * 3600
 SWEEP_INTERVAL_SECONDS = 3600
 SWEEP_BATCH = 500
-SPOOL_IN_MEMORY = 1024 * 1024
-# Decoding and re-encoding is CPU-bound: a few at a time, the rest wait their turn.
-_image_slots = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
 
 
 class UnsupportedMediaType(AppError):
@@ -115,6 +111,8 @@ async def upload(
     limit = ctx.settings.max_upload_bytes
     if content_length is not None and content_length > limit + FRAMING_ALLOWANCE:
         raise TooLarge(f"The file is larger than the limit of {limit} bytes.", details={"maxBytes": limit})
+    await ratelimits.hit(ctx, "upload", user.id)
+    await _check_daily_bytes(ctx, user, content_length)
 
     form = FormStream(body, content_type, max_other_bytes=FRAMING_ALLOWANCE)
     part = await form.find_file("file")
@@ -129,7 +127,7 @@ async def upload(
         width = height = thumbnail_key = None
         fmt = sniffing.RASTER.get(detected) or sniffing.CONVERTED.get(detected)
         if fmt is not None:
-            image = await _process_image(data.rest(head), fmt)
+            image = await _process_image(ctx, data.rest(head), fmt)
             if image.content_type != detected:
                 detected = image.content_type
                 file_name = sniffing.with_extension(file_name, "png" if detected == "image/png" else "jpg")
@@ -145,6 +143,8 @@ async def upload(
             stored.append(key)
             size = await ctx.storage.put(key, data.rest(head), detected)
         await form.drain()
+        # The day's byte quota is charged with the stored size; over it, what was stored goes again.
+        await ratelimits.hit(ctx, "upload_bytes", user.id, size)
         try:
             row = await ctx.db.fetch_one(
                 """
@@ -176,20 +176,24 @@ async def upload(
     return _row_out(row, ctx)
 
 
-async def _process_image(chunks: AsyncIterator[bytes], fmt: str) -> images.ProcessedImage:
-    # Spooled: small images stay in memory, large ones go to a temporary file, never the whole
-    # upload in memory; Pillow then reads it like a file.
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        written = 0
-        async for chunk in chunks:
-            written += len(chunk)
-            if written > SPOOL_IN_MEMORY:  # on disk by now: do not block the loop
-                await asyncio.to_thread(spool.write, chunk)
-            else:
-                spool.write(chunk)
-        spool.seek(0)
-        async with _image_slots:
-            return await asyncio.to_thread(images.process, spool, fmt)  # type: ignore[arg-type]
+async def _check_daily_bytes(ctx: AppContext, user: CurrentUser, content_length: int | None) -> None:
+    """Refuse before reading when the declared size cannot fit in what is left of the day's quota."""
+    if ctx.limits is None or content_length is None:
+        return
+    left = await ctx.limits.remaining("upload_bytes", user.id)
+    if left is not None and content_length - FRAMING_ALLOWANCE > left:
+        await ratelimits.hit(ctx, "upload_bytes", user.id, content_length)  # raises with its Retry-After
+
+
+async def _process_image(ctx: AppContext, chunks: AsyncIterator[bytes], fmt: str) -> images.ProcessedImage:
+    # The upload is already bounded by MAX_UPLOAD_BYTES; the worker process gets it whole.
+    data = bytearray()
+    async for chunk in chunks:
+        data += chunk
+    workers = ctx.image_workers
+    if workers is None:
+        raise RuntimeError("this process has no image workers")
+    return await workers.process(bytes(data), fmt)
 
 
 @dataclass

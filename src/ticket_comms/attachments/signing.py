@@ -26,14 +26,14 @@ def signed_url(
     now = time.time() if now is None else now
     expires = (int(now + URL_TTL_SECONDS) // EXPIRY_STEP_SECONDS + 1) * EXPIRY_STEP_SECONDS
     variant = "thumbnail" if thumbnail else "original"
-    sig = _signature(settings.jwt_secret, attachment_id, variant, expires)
+    sig = _signature(settings.signing_key, attachment_id, variant, expires)
     suffix = "/thumbnail" if thumbnail else ""
     return f"{settings.base_url}/api/v1/attachments/{attachment_id}{suffix}?expires={expires}&signature={sig}"
 
 
 def verify(settings: Settings, attachment_id: str, *, thumbnail: bool, expires: int, signature: str) -> None:
     variant = "thumbnail" if thumbnail else "original"
-    expected = _signature(settings.jwt_secret, attachment_id, variant, expires)
+    expected = _signature(settings.signing_key, attachment_id, variant, expires)
     if not hmac.compare_digest(expected, signature):
         raise Forbidden("The download link is not valid.", code="bad_signature")
     if expires < time.time():

@@ -33,8 +33,25 @@ def detect(head: bytes) -> str:
         return "image/svg+xml"
     if _HTML_HINT.search(text[:1024]):
         return "text/html"
+    if text[:5].lower() == b"<?xml":
+        return "application/xml"
     if _is_utf8_text(head):
         return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
+# What a browser may be handed under its own type: these cannot run script in our origin. Everything
+# else (HTML, SVG, XML and any type a browser might one day render actively) is served as
+# application/octet-stream, so a download never executes whatever headers or names say.
+PASSIVE_TYPES = frozenset({*RASTER, "text/plain", "application/pdf"})
+PASSIVE_FAMILIES = ("audio/", "video/")
+
+
+def served_type(content_type: str) -> str:
+    """The Content-Type a stored file is served with."""
+    base = content_type.split(";", 1)[0].strip().lower()
+    if base in PASSIVE_TYPES or base.startswith(PASSIVE_FAMILIES):
+        return content_type
     return "application/octet-stream"
 
 

@@ -1,4 +1,4 @@
-from sqlalchemy import Column, DateTime, Index, Table, Text, func, text
+from sqlalchemy import Boolean, Column, DateTime, Index, Table, Text, func, text
 
 from ticket_comms.tables import metadata
 
@@ -9,6 +9,9 @@ users = Table(
     Column("email", Text),
     Column("name", Text),
     Column("role", Text, nullable=False, server_default=text("'member'")),
+    # True once the user's own token carried this address: the identity provider vouches for it, and
+    # a `service` registering the user cannot replace it (only a newer token can).
+    Column("email_asserted", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

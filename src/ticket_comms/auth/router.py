@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from ticket_comms.chat.schemas import CamelModel
-from ticket_comms.deps import AdminOrService, Ctx, User, json
+from ticket_comms.auth.deps import AdminOrService, User
+from ticket_comms.deps import Ctx, json
+from ticket_comms.wire import CamelModel
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -24,5 +25,5 @@ async def me(user: User):
 async def register_user(
     ctx: Ctx, caller: AdminOrService, body: RegisterUser, user_id: str = Path(min_length=1, max_length=255)
 ):
-    row = await ctx.users.register(user_id, body.email, body.name, body.role)
+    row = await ctx.users.register(user_id, body.email, body.name, body.role, by_service=caller.is_service)
     return json(row)

@@ -16,8 +16,6 @@ from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 
 from ticket_comms.tables import metadata
 
-MESSAGE_TYPES = ("Text", "Image", "File", "System")
-
 # English stemming over the text and the attachment's file name (so "invoice.pdf" is findable).
 SEARCH_VECTOR_SQL = (
     "to_tsvector('english'::regconfig, coalesce(content, '') || ' ' || "
@@ -46,9 +44,11 @@ messages = Table(
     Column("search", TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True)),
     CheckConstraint("type IN ('Text','Image','File','System')", name="type"),
     UniqueConstraint("ticket_id", "seq", name="uq_messages_ticket_seq"),
+    # A retry's key: clientId is the client's own id for a message it sends to one ticket.
     Index(
-        "uq_messages_sender_client",
+        "uq_messages_sender_ticket_client",
         "sender_id",
+        "ticket_id",
         "client_id",
         unique=True,
         postgresql_where=text("client_id IS NOT NULL"),

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 
+from ticket_comms.auth.deps import User
 from ticket_comms.chat import search, service
 from ticket_comms.chat.schemas import (
     EditMessage,
@@ -14,13 +15,14 @@ from ticket_comms.chat.schemas import (
     SearchPage,
     SendMessage,
 )
-from ticket_comms.deps import Ctx, User, json
+from ticket_comms.deps import Ctx, json
 from ticket_comms.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
 SEQ = 2**62
-Emoji = Path(min_length=1, max_length=32)
+# Checked to be one emoji by the service (chat/reactions.py), for HTTP and socket callers alike.
+Emoji = Path(min_length=1, max_length=64)
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=MessagePage)

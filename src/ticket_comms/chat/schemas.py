@@ -6,17 +6,14 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from ticket_comms.attachments import signing
+from ticket_comms.attachments.schemas import AttachmentOut, attachment_out
 from ticket_comms.config import Settings
+from ticket_comms.wire import CamelModel, iso
 
 MAX_CONTENT = 10_000
 MessageType = Literal["Text", "Image", "File"]
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_max_length=100_000)
 
 
 class SendMessage(CamelModel):
@@ -50,29 +47,6 @@ class MarkRead(CamelModel):
     up_to_seq: int | None = Field(default=None, alias="upToSeq", ge=0, le=2**62)
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def attachment_out(row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
-    att_id = row.get("att_id")
-    if att_id is None:
-        return None
-    att = str(att_id)
-    return {
-        "id": att,
-        "fileName": row["att_file_name"],
-        "contentType": row["att_content_type"],
-        "size": row["att_size"],
-        "url": signing.signed_url(settings, att),
-        "thumbnailUrl": signing.signed_url(settings, att, thumbnail=True)
-        if row["att_thumbnail_key"]
-        else None,
-        "width": row["att_width"],
-        "height": row["att_height"],
-    }
-
-
 def message_out(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     reply_to = row["reply_to_id"]
     return {
@@ -94,17 +68,6 @@ def message_out(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 # Response shapes, for the OpenAPI document. Routers return pre-shaped JSON (see message_out), so these
 # describe the wire format without being used to validate it on the hot path.
-class AttachmentOut(BaseModel):
-    id: UUID
-    fileName: str
-    contentType: str
-    size: int
-    url: str
-    thumbnailUrl: str | None
-    width: int | None
-    height: int | None
-
-
 class MessageOut(BaseModel):
     id: UUID
     ticketId: UUID

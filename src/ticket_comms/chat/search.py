@@ -10,12 +10,13 @@ import re
 from typing import Any
 from uuid import UUID
 
+from ticket_comms import ratelimits
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.chat.service import MESSAGE_COLUMNS, REACTIONS_COLUMN
 from ticket_comms.context import AppContext
 from ticket_comms.pagination import decode_cursor, encode_cursor
-from ticket_comms.tickets.access import require_access, ticket_ids_of
+from ticket_comms.ticket_access import require_access, ticket_ids_of
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TOKENS = 12
@@ -65,7 +66,10 @@ async def search(
     cursor: str | None,
     ticket_id: UUID | None = None,
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "search", user.id)
     params: dict[str, Any] = {"tsq": to_tsquery_text(q), "limit": limit + 1}
+    # An empty `cursor=` is the first page, as it is for every other list.
+    with_cursor = bool(cursor)
     if cursor:
         params["rank"], params["after_id"] = decode_cursor(cursor, float, UUID)
     async with ctx.db.connection() as conn:
@@ -85,7 +89,7 @@ async def search(
             return {"items": [], "nextCursor": None}
         # Never a prepared statement: a generic plan cannot see how common the words are or how big the
         # ticket set is, and picked the GIN index for common words in small tickets (15 ms instead of 3).
-        cur = await conn.execute(_sql(scope, cursor is not None), params, prepare=False)
+        cur = await conn.execute(_sql(scope, with_cursor), params, prepare=False)
         rows = await cur.fetchall()
     page = rows[:limit]
     items = [{**message_out(r, ctx.settings), "highlight": r["highlight"]} for r in page]

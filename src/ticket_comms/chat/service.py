@@ -10,15 +10,24 @@ from uuid import UUID
 
 import psycopg
 
+from ticket_comms import ratelimits, textcheck
 from ticket_comms.attachments import service as attachments
 from ticket_comms.attachments import sniffing
 from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat.reactions import MAX_DISTINCT_REACTIONS, NotAnEmoji, TooManyReactions, checked_emoji
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
+from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
-from ticket_comms.notifications import service as notifications
-from ticket_comms.tickets.access import TicketNotFound, require_access
+from ticket_comms.notifications import digests
+from ticket_comms.ticket_access import TicketNotFound, require_access
+
+
+class AttachmentUsed(ValidationFailed):
+    """That attachment is already attached to a message."""
+
+    code = "attachment_used"
 
 
 class MessageNotFound(NotFound):
@@ -64,7 +73,7 @@ WITH t AS (
     UPDATE ticket_participants p SET last_read_seq = m.seq, last_read_at = m.created_at
     FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
 ), d AS (
-    {notifications.SCHEDULE_DIGESTS_CTE}
+    {digests.schedule_digests_cte("m")}
 )
 SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
        m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
@@ -94,9 +103,12 @@ async def _fetch_message(conn: Connection, ticket_id: UUID, message_id: UUID) ->
     return row
 
 
-async def _existing_by_client_id(conn: Connection, sender_id: str, client_id: str) -> dict[str, Any] | None:
+async def _existing_by_client_id(
+    conn: Connection, sender_id: str, ticket_id: UUID, client_id: str
+) -> dict[str, Any] | None:
     cur = await conn.execute(
-        f"{SELECT_MESSAGES} WHERE m.sender_id = %s AND m.client_id = %s", (sender_id, client_id)
+        f"{SELECT_MESSAGES} WHERE m.sender_id = %s AND m.ticket_id = %s AND m.client_id = %s",
+        (sender_id, ticket_id, client_id),
     )
     return await cur.fetchone()
 
@@ -133,6 +145,7 @@ async def send_message(
 ) -> tuple[dict, bool]:
     """Post a message. Returns (message, created); a repeated clientId returns the first message."""
     _validate_content(body)
+    await ratelimits.hit(ctx, "message_send", user.id)
     params = {
         "ticket_id": ticket_id,
         "sender_id": user.id,
@@ -153,8 +166,23 @@ async def send_message(
             if body.reply_to_id is not None:
                 await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
             attachment = None
+            if body.attachment_id is not None and body.client_id is not None:
+                # A retry of an Image/File message: its attachment is already claimed by the first
+                # attempt, so answer with that message before the claim would refuse it.
+                existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
+                if existing is not None:
+                    return message_out(existing, ctx.settings), False
             if body.attachment_id is not None:
-                attachment = await _claimable_attachment(conn, user, ticket_id, body)
+                try:
+                    attachment = await _claimable_attachment(conn, user, ticket_id, body)
+                except AttachmentUsed:
+                    # A retry that waited on the first attempt's lock sees its commit only now.
+                    if body.client_id is None:
+                        raise
+                    existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
+                    if existing is None:
+                        raise
+                    return message_out(existing, ctx.settings), False
                 params["attachment_name"] = attachment["file_name"]
             row = await _insert(conn, params)
             if row is None:
@@ -164,17 +192,15 @@ async def send_message(
                     "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])
                 )
                 row = await _fetch_message(conn, ticket_id, row["id"])
-    except psycopg.errors.UniqueViolation as exc:
+    except psycopg.errors.UniqueViolation:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
         # the transaction rolled back, so no seq was used; answer with the first message.
         if body.client_id is None:
             raise
         async with ctx.db.connection() as conn:
-            existing = await _existing_by_client_id(conn, user.id, body.client_id)
-        if existing is None or existing["ticket_id"] != ticket_id:
-            raise ValidationFailed(
-                "clientId was already used for another ticket.", code="client_id_reused"
-            ) from exc
+            existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
+        if existing is None:
+            raise
         return message_out(existing, ctx.settings), False
     message = message_out(row, ctx.settings)
     await ctx.broadcast.new_message(ticket_id, message)
@@ -207,7 +233,7 @@ async def _claimable_attachment(
             "attachmentId is not an upload of yours in this ticket.", code="bad_attachment"
         )
     if att["message_id"] is not None:
-        raise ValidationFailed("That attachment is already attached to a message.", code="attachment_used")
+        raise AttachmentUsed()
     # Image messages are shown inline, so they take only the raster types we re-encode and serve inline.
     if body.type == "Image" and att["content_type"] not in sniffing.RASTER:
         raise ValidationFailed("An Image message needs an image attachment.", code="not_an_image")
@@ -262,6 +288,7 @@ async def page(
 async def edit_message(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, body: EditMessage
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "message_edit", user.id)
     async with ctx.db.transaction() as conn:
         await require_access(conn, user, ticket_id)
         row = await _fetch_message(conn, ticket_id, message_id)
@@ -316,12 +343,23 @@ async def delete_message(
 async def set_reaction(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, message_id: UUID, emoji: str, *, on: bool
 ) -> dict[str, Any]:
+    await ratelimits.hit(ctx, "reaction", user.id)
     async with ctx.db.transaction() as conn:
-        await require_access(conn, user, ticket_id)
+        await require_access(conn, user, ticket_id)  # an outsider learns nothing, not even about the emoji
+        if on:
+            emoji = checked_emoji(emoji)
+        elif textcheck.problem(emoji):
+            # Reactions stored before emoji were checked can still be removed; these never could exist.
+            raise NotAnEmoji()
         row = await _fetch_message(conn, ticket_id, message_id)
         if row["deleted_at"] is not None or row["type"] == "System":
             raise ValidationFailed("This message cannot take reactions.", code="not_reactable")
         if on:
+            # Locking the message row serialises new kinds: two at once cannot both squeeze past the cap.
+            await conn.execute("SELECT 1 FROM messages WHERE id = %s FOR UPDATE", (message_id,))
+            kinds = set((await _fetch_message(conn, ticket_id, message_id))["reactions"] or {})
+            if emoji not in kinds and len(kinds) >= MAX_DISTINCT_REACTIONS:
+                raise TooManyReactions(details={"max": MAX_DISTINCT_REACTIONS})
             await conn.execute(
                 "INSERT INTO message_reactions (message_id, emoji, user_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                 (message_id, emoji, user.id),
@@ -384,3 +422,34 @@ GROUP BY p.ticket_id
 async def unread_counts(ctx: AppContext, user: CurrentUser) -> dict[str, int]:
     rows = await ctx.db.fetch_all(UNREAD_COUNTS, (user.id,))
     return {str(r["ticket_id"]): r["unread"] for r in rows}
+
+
+# What the ticket list shows of each ticket's chat (tickets asks here rather than reading messages itself).
+
+
+async def unread_in_tickets(conn: Connection, user_id: str, ticket_ids: list[UUID]) -> dict[UUID, int]:
+    """The user's unread count in each of `ticket_ids` they participate in (others' non-System messages)."""
+    cur = await conn.execute(
+        """
+        SELECT p.ticket_id, (SELECT count(*) FROM messages m
+            WHERE m.ticket_id = p.ticket_id AND m.seq > p.last_read_seq AND m.type <> 'System'
+              AND m.sender_id <> p.user_id AND m.deleted_at IS NULL) AS unread
+        FROM ticket_participants p WHERE p.user_id = %s AND p.ticket_id = ANY(%s)
+        """,
+        (user_id, ticket_ids),
+    )
+    return {r["ticket_id"]: r["unread"] for r in await cur.fetchall()}
+
+
+async def messages_at(
+    conn: Connection, settings: Settings, keys: list[tuple[UUID, int]]
+) -> dict[UUID, dict[str, Any]]:
+    """The message at each (ticket id, seq) in `keys`, by ticket id, as the wire shows it."""
+    if not keys:
+        return {}
+    cur = await conn.execute(
+        f"{SELECT_MESSAGES} JOIN unnest(%s::uuid[], %s::bigint[]) AS k(ticket_id, seq) "
+        "ON m.ticket_id = k.ticket_id AND m.seq = k.seq",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    )
+    return {r["ticket_id"]: message_out(r, settings) for r in await cur.fetchall()}

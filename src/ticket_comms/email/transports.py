@@ -360,15 +360,11 @@ def _header_from(raw: bytes) -> str | None:
     return None
 
 
-def smtp_url(settings: Settings, relay_url: str | None) -> str | None:
-    """SMTP_URL, else the dev mailbox's relay (in this process or written by a `serve` beside us)."""
-    return settings.smtp_url or relay_url
-
-
 def build_transport(settings: Settings, relay_url: str | None = None) -> Transport:
+    """SES when EMAIL_PROVIDER=ses, else SMTP through SMTP_URL or the dev mailbox's `relay_url`."""
     if settings.email_provider.lower() == "ses":
         return SesTransport(settings)
-    url = smtp_url(settings, relay_url)
+    url = settings.smtp_url or relay_url
     if not url:
         raise RuntimeError(
             "No SMTP relay: set SMTP_URL, or run `serve` with SMTP_URL unset for the dev mailbox."

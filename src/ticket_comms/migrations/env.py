@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from ticket_comms.schema import metadata
+from ticket_comms.migrations.schema import metadata
 
 config = context.config
 # Serialises concurrent `migrate` runs (two `serve` processes starting at once).

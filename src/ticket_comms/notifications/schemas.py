@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from ticket_comms.chat.schemas import CamelModel
+from ticket_comms.wire import CamelModel
 
 
 class RaiseEvent(CamelModel):

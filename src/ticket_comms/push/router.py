@@ -6,7 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ticket_comms.deps import Admin, Ctx, User, json
+from ticket_comms.auth.deps import Admin, User
+from ticket_comms.deps import Ctx, json
 from ticket_comms.push import deliveries, subscriptions
 from ticket_comms.push.schemas import PublicKey, PushDeliveryPage, Subscribe, SubscriptionOut
 from ticket_comms.push.vapid import load_signer

@@ -26,7 +26,7 @@ from ticket_comms.realtime import codec
 from ticket_comms.realtime.broadcast import ticket_room, user_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
-from ticket_comms.tickets.access import require_access, ticket_ids_of
+from ticket_comms.ticket_access import require_access, ticket_ids_of
 
 log = logging.getLogger(__name__)
 

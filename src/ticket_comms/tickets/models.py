@@ -15,8 +15,6 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from ticket_comms.tables import metadata
 
-TICKET_STATUSES = ("Open", "Assigned", "InProgress", "OnHold", "Completed", "Cancelled")
-
 tickets = Table(
     "tickets",
     metadata,

@@ -4,7 +4,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 
-from ticket_comms.deps import Ctx, User, json
+from ticket_comms.auth.deps import User
+from ticket_comms.deps import Ctx, json
 from ticket_comms.tickets import service as tickets
 from ticket_comms.tickets.schemas import (
     AddParticipant,

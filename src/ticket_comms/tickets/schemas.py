@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from ticket_comms.chat.schemas import CamelModel, MessageOut, iso
+from ticket_comms.chat.schemas import MessageOut
+from ticket_comms.wire import CamelModel, iso
 
 TicketStatus = Literal["Open", "Assigned", "InProgress", "OnHold", "Completed", "Cancelled"]
 UserId = str

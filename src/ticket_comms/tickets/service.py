@@ -11,10 +11,12 @@ from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
-from ticket_comms.notifications import service as notifications
+from ticket_comms.errors import NotFound, ValidationFailed
+from ticket_comms.notifications import ticket_events as notifications
 from ticket_comms.pagination import decode_cursor, encode_cursor
-from ticket_comms.tickets.access import TicketNotFound, require_access
+from ticket_comms.ticket_access import TicketNotFound, require_access
+from ticket_comms.tickets import permissions
+from ticket_comms.tickets.permissions import MAX_PARTICIPANTS, Role, state_of
 from ticket_comms.tickets.schemas import CreateTicket, UpdateTicket, ticket_out
 
 TICKET_COLUMNS = (
@@ -29,19 +31,73 @@ def display_name(user: CurrentUser | dict[str, Any]) -> str:
     return user.get("name") or user.get("email") or user["id"]
 
 
-async def _users(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+async def _users(conn: Connection, ids: list[str], *, caller: CurrentUser) -> dict[str, dict[str, Any]]:
+    """The users with these ids; unknown ids are a 422.
+
+    Only admins and services (who may register users) are told which ids are unknown: anyone else
+    could otherwise learn which user ids exist by asking about many at once.
+    """
     if not ids:
         return {}
     cur = await conn.execute("SELECT id, email, name FROM users WHERE id = ANY(%s)", (ids,))
     found = {r["id"]: r for r in await cur.fetchall()}
     missing = sorted(set(ids) - found.keys())
     if missing:
-        raise ValidationFailed(
-            "Unknown users; register them with PUT /api/v1/users/{userId} first.",
-            code="unknown_users",
-            details={"userIds": missing},
-        )
+        if caller.is_admin or caller.is_service:
+            raise ValidationFailed(
+                "Unknown users; register them with PUT /api/v1/users/{userId} first.",
+                code="unknown_users",
+                details={"userIds": missing},
+            )
+        raise ValidationFailed("One or more of these users cannot be added.", code="unknown_users")
     return found
+
+
+def _check_cap(count: int) -> None:
+    if count > MAX_PARTICIPANTS:
+        raise ValidationFailed(
+            f"A ticket has at most {MAX_PARTICIPANTS} participants.",
+            code="too_many_participants",
+            details={"max": MAX_PARTICIPANTS},
+        )
+
+
+async def _participant_count(conn: Connection, ticket_id: UUID) -> int:
+    cur = await conn.execute(
+        "SELECT count(*) AS n FROM ticket_participants WHERE ticket_id = %s", (ticket_id,)
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+async def _open_for_change(
+    conn: Connection, user: CurrentUser, ticket_id: UUID
+) -> tuple[dict[str, Any], frozenset[Role]]:
+    """The ticket, locked for this transaction, and the caller's roles in it; 404 for outsiders."""
+    cur = await conn.execute(
+        f"SELECT {TICKET_COLUMNS}, EXISTS (SELECT 1 FROM ticket_participants p "
+        "WHERE p.ticket_id = t.id AND p.user_id = %s) AS participant FROM tickets t WHERE t.id = %s FOR UPDATE OF t",
+        (user.id, ticket_id),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise TicketNotFound()
+    roles = permissions.roles_of(
+        user.id,
+        is_staff=user.is_admin or user.is_service,
+        is_participant=row["participant"],
+        ticket=state_of(row),
+    )
+    if not roles:
+        raise TicketNotFound()
+    return row, roles
+
+
+def _require(roles: frozenset[Role], action: permissions.Action, ticket: dict[str, Any]) -> None:
+    refusal = permissions.decide_for(roles, action, state_of(ticket))
+    if refusal is not None:
+        raise refusal
 
 
 async def _ticket_row(conn: Connection, ticket_id: UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -60,33 +116,18 @@ async def _decorate(
     """Add the caller's unread count and the last message to each ticket, in two queries for the page."""
     if not rows:
         return []
-    ids = [r["id"] for r in rows]
-    cur = await conn.execute(
-        """
-        SELECT p.ticket_id, (SELECT count(*) FROM messages m
-            WHERE m.ticket_id = p.ticket_id AND m.seq > p.last_read_seq AND m.type <> 'System'
-              AND m.sender_id <> p.user_id AND m.deleted_at IS NULL) AS unread
-        FROM ticket_participants p WHERE p.user_id = %s AND p.ticket_id = ANY(%s)
-        """,
-        (user.id, ids),
+    unread = await chat.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
+    last = await chat.messages_at(
+        conn, ctx.settings, [(r["id"], r["last_seq"]) for r in rows if r["last_seq"] > 0]
     )
-    unread = {r["ticket_id"]: r["unread"] for r in await cur.fetchall()}
-    with_messages = [r for r in rows if r["last_seq"] > 0]
-    last: dict[UUID, dict[str, Any]] = {}
-    if with_messages:
-        cur = await conn.execute(
-            f"{chat.SELECT_MESSAGES} JOIN unnest(%s::uuid[], %s::bigint[]) AS k(ticket_id, seq) "
-            "ON m.ticket_id = k.ticket_id AND m.seq = k.seq",
-            ([r["id"] for r in with_messages], [r["last_seq"] for r in with_messages]),
-        )
-        last = {r["ticket_id"]: message_out(r, ctx.settings) for r in await cur.fetchall()}
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
 
 
 async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) -> dict[str, Any]:
     participant_ids = list(dict.fromkeys([user.id, *body.participant_ids]))
+    _check_cap(len(participant_ids))
     async with ctx.db.transaction() as conn:
-        await _users(conn, participant_ids)
+        await _users(conn, participant_ids, caller=user)
         cur = await conn.execute(
             f"INSERT INTO tickets AS t (title, description, created_by) VALUES (%s, %s, %s) RETURNING {TICKET_COLUMNS}",
             (body.title, body.description, user.id),
@@ -153,10 +194,10 @@ async def update_ticket(
     outbox: notifications.Outbox | None = None
     actor = display_name(user)
     async with ctx.db.transaction() as conn:
-        await require_access(conn, user, ticket_id)
-        before = await _ticket_row(conn, ticket_id, lock=True)
+        before, roles = await _open_for_change(conn, user, ticket_id)
         changes: dict[str, Any] = {}
         notes: list[str] = []
+        # Every change is checked before anything is written: a refused part refuses the whole request.
         if "title" in fields and body.title is not None and body.title.strip() != before["title"]:
             title = body.title.strip()
             if not title:
@@ -170,25 +211,29 @@ async def update_ticket(
         ):
             changes["description"] = body.description
             notes.append(f"{actor} updated the description")
+        if "title" in changes or "description" in changes:
+            _require(roles, permissions.EditDetails(), before)
         if "assignee_id" in fields and body.assignee_id != before["assignee_id"]:
+            _require(roles, permissions.ChangeAssignee(body.assignee_id), before)
+            changes["assignee_id"] = body.assignee_id
             if body.assignee_id is None:
-                changes["assignee_id"] = None
                 notes.append(f"{actor} unassigned the ticket")
             else:
-                assignee = (await _users(conn, [body.assignee_id]))[body.assignee_id]
-                new_assignee = assignee
-                changes["assignee_id"] = body.assignee_id
-                notes.append(f"{actor} assigned the ticket to {display_name(assignee)}")
-                cur = await conn.execute(
-                    "INSERT INTO ticket_participants (ticket_id, user_id) VALUES (%s, %s) "
-                    "ON CONFLICT DO NOTHING RETURNING user_id",
-                    (ticket_id, body.assignee_id),
-                )
-                if await cur.fetchone():
-                    joined = body.assignee_id
+                new_assignee = (await _users(conn, [body.assignee_id], caller=user))[body.assignee_id]
+                notes.append(f"{actor} assigned the ticket to {display_name(new_assignee)}")
         if "status" in fields and body.status is not None and body.status != before["status"]:
+            _require(roles, permissions.ChangeStatus(body.status), before)
             changes["status"] = body.status
             notes.append(f"{actor} changed the status from {before['status']} to {body.status}")
+        if new_assignee is not None:
+            cur = await conn.execute(
+                "INSERT INTO ticket_participants (ticket_id, user_id) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING user_id",
+                (ticket_id, new_assignee["id"]),
+            )
+            if await cur.fetchone():
+                joined = new_assignee["id"]
+                _check_cap(await _participant_count(conn, ticket_id))
         if changes:
             assignments = ", ".join(f"{col} = %({col})s" for col in changes)
             await conn.execute(
@@ -236,8 +281,9 @@ async def add_participant(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, user_id: str
 ) -> tuple[dict, bool]:
     async with ctx.db.transaction() as conn:
-        await require_access(conn, user, ticket_id)
-        newcomer = (await _users(conn, [user_id]))[user_id]
+        ticket, roles = await _open_for_change(conn, user, ticket_id)
+        _require(roles, permissions.AddParticipant(user_id), ticket)
+        newcomer = (await _users(conn, [user_id], caller=user))[user_id]
         cur = await conn.execute(
             "INSERT INTO ticket_participants (ticket_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING "
             "RETURNING user_id, last_read_seq, last_read_at, is_muted",
@@ -246,6 +292,7 @@ async def add_participant(
         created = await cur.fetchone() is not None
         message = None
         if created:
+            _check_cap(await _participant_count(conn, ticket_id))
             note = f"{display_name(newcomer)} joined the ticket"
             if user.id != user_id:
                 note = f"{display_name(user)} added {display_name(newcomer)}"
@@ -271,10 +318,8 @@ async def add_participant(
 
 async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID, user_id: str) -> None:
     async with ctx.db.transaction() as conn:
-        await require_access(conn, user, ticket_id)
-        ticket = await _ticket_row(conn, ticket_id, lock=True)
-        if not (user.is_admin or user.id == user_id or user.id == ticket["created_by"]):
-            raise Forbidden("Only the ticket's creator or an admin can remove other participants.")
+        ticket, roles = await _open_for_change(conn, user, ticket_id)
+        _require(roles, permissions.RemoveParticipant(user_id, by_self=user_id == user.id), ticket)
         cur = await conn.execute(
             "DELETE FROM ticket_participants WHERE ticket_id = %s AND user_id = %s RETURNING user_id",
             (ticket_id, user_id),

@@ -1,14 +1,19 @@
 """Email templates: the table and the built-in templates (one per event type plus the shared layout).
 
+The templates inserted are the frozen copy in `migrations/frozen/0003_builtin_templates.json`, the
+built-ins as they shipped with this revision, never the live files in `email/templates/builtin/`: a
+migration must insert the same thing forever, whatever the templates become later.
+
 Revision ID: 0003
 Revises: 0001
 """
 
+import json
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-
-from ticket_comms.email import builtin
 
 revision = "0003"
 down_revision = "0001"
@@ -17,6 +22,7 @@ depends_on = None
 
 NOW = sa.text("now()")
 TSTZ = sa.DateTime(timezone=True)
+FROZEN = Path(__file__).resolve().parent.parent / "frozen" / "0003_builtin_templates.json"
 
 
 def upgrade() -> None:
@@ -34,19 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_email_templates"),
         sa.UniqueConstraint("name", name="uq_email_templates_name"),
     )
-    op.bulk_insert(
-        table,
-        [
-            {
-                "name": t.name,
-                "subject": t.subject,
-                "html_content": t.html_content,
-                "text_content": t.text_content,
-                "variables": t.variables,
-            }
-            for t in builtin.load_all()
-        ],
-    )
+    op.bulk_insert(table, json.loads(FROZEN.read_text(encoding="utf-8")))
 
 
 def downgrade() -> None:

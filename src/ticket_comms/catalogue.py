@@ -1,0 +1,39 @@
+"""The product's events: every event type the service knows, and how each one is delivered.
+
+This list defines the events; the built-in email templates follow it (one per event type, checked by
+tests/email/test_templates.py), and so do preferences (`emailEvents`), `POST /events` validation and
+the in-app summaries. Adding an event means adding it here, then its built-in template, then a data
+migration that inserts that template into existing databases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    # Security mail is not optional: sent whatever the preferences and mutes say.
+    always_emailed: bool = False
+    # Shown in the in-app notification list (a one-time code belongs in the mailbox it was asked for).
+    in_app: bool = True
+
+
+CATALOGUE: tuple[EventType, ...] = (
+    EventType("TicketCreated"),
+    EventType("TicketAssigned"),
+    EventType("TicketStatusChanged"),
+    EventType("TicketCompleted"),
+    EventType("QuoteCreated"),
+    EventType("QuoteApproved"),
+    EventType("QuoteDeclined"),
+    EventType("MessageReceived"),
+    EventType("OTPRequested", always_emailed=True, in_app=False),
+    EventType("InvoiceGenerated"),
+    EventType("PaymentReceived"),
+)
+
+EVENT_TYPES: tuple[str, ...] = tuple(e.name for e in CATALOGUE)
+ALWAYS_EMAILED = frozenset(e.name for e in CATALOGUE if e.always_emailed)
+NO_IN_APP = frozenset(e.name for e in CATALOGUE if not e.in_app)

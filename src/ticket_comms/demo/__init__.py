@@ -1,0 +1,1 @@
+"""Development only: the demo cast, the dev sign-in API and the demo data that makes `make run` alive."""

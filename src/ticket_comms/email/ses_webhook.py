@@ -1,0 +1,212 @@
+"""Amazon SES delivery events through SNS (`POST /email/webhooks/ses`): the SNS signature is verified
+against Amazon's certificate, subscriptions are confirmed only at SNS hosts, and each event is applied
+to the email log it names, as a delivery report would be."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from cachetools import TTLCache
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ticket_comms.context import AppContext
+from ticket_comms.email.delivery_reports import Report, address_of, apply_report, match_log
+from ticket_comms.email.suppressions import suppress
+from ticket_comms.errors import BadRequest, Forbidden
+
+SNS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+SIGNED_KEYS = {
+    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
+    "SubscriptionConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
+}
+SIGNED_KEYS["UnsubscribeConfirmation"] = SIGNED_KEYS["SubscriptionConfirmation"]
+# Signing certificates by URL (they rotate rarely; an hour keeps a rotation cheap to pick up).
+_certificates: TTLCache[str, x509.Certificate] = TTLCache(maxsize=32, ttl=3600)
+_cert_lock = asyncio.Lock()
+
+
+def _aws_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return (
+        parts.scheme == "https" and bool(parts.hostname) and bool(SNS_CERT_HOST.match(parts.hostname or ""))
+    )
+
+
+async def _certificate(url: str) -> x509.Certificate:
+    cert = _certificates.get(url)
+    if cert is not None:
+        return cert
+    if not _aws_url(url):
+        raise Forbidden(
+            "The SNS signing certificate must come from sns.<region>.amazonaws.com over https.",
+            code="bad_signature",
+        )
+    async with _cert_lock:
+        cert = _certificates.get(url)
+        if cert is None:
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.get(url)
+            if response.status_code != 200:
+                raise Forbidden("The SNS signing certificate could not be fetched.", code="bad_signature")
+            cert = x509.load_pem_x509_certificate(response.content)
+            _certificates[url] = cert
+    return cert
+
+
+def canonical_sns_string(message: dict[str, Any]) -> bytes:
+    keys = SIGNED_KEYS.get(str(message.get("Type")), ())
+    out = []
+    for key in keys:
+        if key in message and message[key] is not None:
+            out.append(f"{key}\n{message[key]}\n")
+    return "".join(out).encode()
+
+
+async def verify_sns(message: dict[str, Any]) -> None:
+    if message.get("Type") not in SIGNED_KEYS:
+        raise BadRequest("Not an SNS message.", code="not_sns")
+    version = str(message.get("SignatureVersion", ""))
+    if version not in ("1", "2"):
+        raise Forbidden("Unsupported SNS signature version.", code="bad_signature")
+    try:
+        signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+    except ValueError:
+        raise Forbidden("The SNS signature is not valid.", code="bad_signature") from None
+    cert = await _certificate(str(message.get("SigningCertURL", "")))
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise Forbidden("The SNS signing certificate is not an RSA key.", code="bad_signature")
+    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()  # noqa: S303 - SNS SignatureVersion 1 is SHA1
+    try:
+        key.verify(signature, canonical_sns_string(message), padding.PKCS1v15(), algorithm)
+    except InvalidSignature:
+        raise Forbidden("The SNS signature is not valid.", code="bad_signature") from None
+
+
+async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
+    try:
+        message = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("The body is not JSON.", code="malformed_json") from None
+    if not isinstance(message, dict):
+        raise BadRequest("Not an SNS message.", code="not_sns")
+    await verify_sns(message)
+    kind = message["Type"]
+    if kind == "SubscriptionConfirmation":
+        url = str(message.get("SubscribeURL", ""))
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not SNS_CERT_HOST.match(parts.hostname or ""):
+            raise Forbidden("The subscription URL is not an SNS URL.", code="bad_subscribe_url")
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(url)
+        return {"type": kind, "confirmed": response.status_code == 200}
+    if kind != "Notification":
+        return {"type": kind}
+    try:
+        event = orjson.loads(str(message.get("Message", "")))
+    except orjson.JSONDecodeError:
+        raise BadRequest("The SNS message does not carry an SES event.", code="not_ses_event") from None
+    if not isinstance(event, dict):
+        raise BadRequest("The SNS message does not carry an SES event.", code="not_ses_event")
+    return {"type": kind, **(await apply_ses_event(ctx, event))}
+
+
+async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, Any]:
+    kind = str(event.get("eventType") or event.get("notificationType") or "")
+    mail: dict[str, Any] = event["mail"] if isinstance(event.get("mail"), dict) else {}
+    provider_id = str(mail.get("messageId") or "")
+    header_ids = [
+        str(h.get("value", ""))
+        for h in mail.get("headers") or []
+        if isinstance(h, dict) and str(h.get("name", "")).lower() == "message-id"
+    ]
+    async with ctx.db.transaction() as conn:
+        row = None
+        if provider_id:
+            cur = await conn.execute(
+                "SELECT id, recipient_email, status FROM email_logs WHERE provider_message_id = %s LIMIT 1",
+                (provider_id,),
+            )
+            row = await cur.fetchone()
+        if row is None and header_ids:
+            row = await match_log(conn, Report(message_ids=header_ids), None)
+        if row is None:
+            return {"matched": None, "event": kind}
+        if kind == "Delivery":
+            await apply_report(
+                conn,
+                row["id"],
+                status="Delivered",
+                event_type="delivered",
+                detail={"source": "ses", "delivery": event.get("delivery")},
+            )
+            status = "Delivered"
+        elif kind == "Bounce":
+            bounce: dict[str, Any] = event["bounce"] if isinstance(event.get("bounce"), dict) else {}
+            permanent = bounce.get("bounceType") == "Permanent"
+            status = "Bounced" if permanent else row["status"]
+            error = f"SES {bounce.get('bounceType')} bounce: {bounce.get('bounceSubType')}"
+            await apply_report(
+                conn,
+                row["id"],
+                status="Bounced" if permanent else None,
+                event_type="bounced" if permanent else "delayed",
+                detail={"source": "ses", "bounce": bounce},
+                error=error,
+            )
+            if permanent:
+                for rcpt in bounce.get("bouncedRecipients") or [{"emailAddress": row["recipient_email"]}]:
+                    address = (
+                        address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
+                    )
+                    if address:
+                        await suppress(conn, address, reason="Bounce", detail=error, log_id=row["id"])
+        elif kind == "Complaint":
+            complaint: dict[str, Any] = event["complaint"] if isinstance(event.get("complaint"), dict) else {}
+            await apply_report(
+                conn,
+                row["id"],
+                status=None,
+                event_type="complained",
+                detail={"source": "ses", "complaint": complaint},
+            )
+            for rcpt in complaint.get("complainedRecipients") or [{"emailAddress": row["recipient_email"]}]:
+                address = address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
+                if address:
+                    await suppress(
+                        conn, address, reason="Complaint", detail="complaint via SES", log_id=row["id"]
+                    )
+            status = row["status"]
+        elif kind == "Reject":
+            await apply_report(
+                conn,
+                row["id"],
+                status="Bounced",
+                event_type="rejected",
+                detail={"source": "ses", "reject": event.get("reject")},
+                error="SES rejected the email",
+            )
+            status = "Bounced"
+        else:
+            await apply_report(
+                conn, row["id"], status=None, event_type=kind.lower() or "ses", detail={"source": "ses"}
+            )
+            status = row["status"]
+    return {"matched": str(row["id"]), "event": kind, "status": status}

@@ -1,0 +1,365 @@
+"""Rendering a stored template: the compile cache, the render (off the event loop), and its watchdog.
+
+- `await render(ctx, name, context)` -> `Rendered(subject, html, text, template)`: one query (the
+  template and the layout), then a render in a worker thread under a time limit. Raises `NotFound`
+  (no such template), `MissingVariables` (422, `details.missing`), `TemplateRenderFailed` (422:
+  sandbox escapes, runtime errors, output too large, too slow). It renders inactive templates too:
+  `Rendered.template.is_active` tells the caller whether the template is switched on.
+- `await get(ctx, name)` -> `Template`; `validate_context(template, context)` -> missing variable names,
+  for checking an event's data before anything is queued.
+
+The context is the event's data plus `recipient {name, email}`, `links {ticket?, preferences,
+unsubscribe}` and `app {name, url}` (`app` defaults to the configured name and public URL).
+
+- A watchdog interrupts a render that runs past `RENDER_TIMEOUT_SECONDS` (loops that print nothing).
+  What it cannot interrupt is one long C-level operation, such as hashing or comparing two huge
+  self-similar structures built on purpose; templates are written by admins only.
+- Compiled templates are cached under (id, updated_at): every render reads the row anyway (one
+  indexed query for the template and the layout together), so an edit made by any process is used
+  on the next render everywhere, and compiling (milliseconds) happens once per version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+import css_inline
+import html2text
+import jinja2
+from cachetools import LRUCache
+from jinja2 import TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from markupsafe import Markup
+
+from ticket_comms.context import AppContext
+from ticket_comms.database import Connection
+from ticket_comms.email.templates import builtin
+from ticket_comms.email.templates.errors import (
+    MissingVariables,
+    RenderTimeout,
+    TemplateInvalid,
+    TemplateRenderFailed,
+    Unsafe,
+)
+from ticket_comms.email.templates.sandbox import HTML_ENV, MAX_OUTPUT_CHARS, TEXT_ENV, compile_source
+from ticket_comms.errors import NotFound
+
+LAYOUT = builtin.LAYOUT
+MAX_SUBJECT_CHARS = 300
+RENDER_TIMEOUT_SECONDS = 2.0
+# Compiled templates' frames carry this file name prefix, to find the template line of a runtime error.
+FRAME_PREFIX = "<template:"
+
+INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, keep_link_tags=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    id: UUID
+    name: str
+    subject: str
+    html_content: str
+    text_content: str | None
+    variables: tuple[str, ...]
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Template:
+        return cls(
+            row["id"],
+            row["name"],
+            row["subject"],
+            row["html_content"],
+            row["text_content"],
+            tuple(row["variables"] or ()),
+            row["is_active"],
+            row["created_at"],
+            row["updated_at"],
+        )
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.name in builtin.SPECS
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    template: Template
+
+
+def validate_context(template: Template, context: dict[str, Any]) -> list[str]:
+    """The template's declared variables that `context` lacks (absent or null), in declaration order."""
+    missing = []
+    for name in template.variables:
+        value: Any = context
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                break
+        if value is None:
+            missing.append(name)
+    return missing
+
+
+def _text_from_html(fragment: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.ignore_tables = True
+    converter.inline_links = False
+    converter.links_each_paragraph = True
+    converter.protect_links = True
+    return re.sub(r"\n{3,}", "\n\n", converter.handle(fragment)).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    subject: jinja2.Template
+    html: jinja2.Template
+    text: jinja2.Template | None
+
+
+class _Watchdog:
+    """Interrupts renders that run past their deadline by raising `RenderTimeout` in their thread.
+
+    One daemon thread for the whole process, waking every 50 ms only while renders are running,
+    instead of a timer per render.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._deadlines: dict[int, float] = {}
+        self._interrupted: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def watch(self, seconds: float) -> Iterator[None]:
+        ident = threading.get_ident()
+        with self._lock:
+            self._deadlines[ident] = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="template-watchdog", daemon=True)
+                self._thread.start()
+        self._wake.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deadlines.pop(ident, None)
+                if ident in self._interrupted:
+                    # Interrupted just as the render finished: drop the pending exception so it cannot
+                    # surface later in the pool's own code (it is raised here, inside the caller's try,
+                    # or not at all).
+                    self._interrupted.discard(ident)
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(0.05)
+            now = time.monotonic()
+            with self._lock:
+                for ident, deadline in list(self._deadlines.items()):
+                    if deadline <= now:
+                        # Under the lock, so the thread is still inside `watch` and catches it there.
+                        del self._deadlines[ident]
+                        self._interrupted.add(ident)
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                            ctypes.c_ulong(ident), ctypes.py_object(RenderTimeout)
+                        )
+                if not self._deadlines:
+                    self._wake.clear()
+
+
+_watchdog = _Watchdog()
+# Renders run off the event loop so a slow template cannot stall it; two threads match the cores.
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="template-render")
+_cache_lock = threading.Lock()
+_compiled_cache: LRUCache[tuple[UUID, datetime], _Compiled] = LRUCache(maxsize=512)
+
+
+def _compiled(template: Template) -> _Compiled:
+    key = (template.id, template.updated_at)
+    with _cache_lock:
+        hit = _compiled_cache.get(key)
+    if hit is not None:
+        return hit
+    name = template.name
+    compiled = _Compiled(
+        subject=compile_source(TEXT_ENV, template.subject, f"{FRAME_PREFIX}{name}:subject>"),
+        html=compile_source(HTML_ENV, template.html_content, f"{FRAME_PREFIX}{name}:htmlContent>"),
+        text=compile_source(TEXT_ENV, template.text_content, f"{FRAME_PREFIX}{name}:textContent>")
+        if template.text_content
+        else None,
+    )
+    with _cache_lock:
+        _compiled_cache[key] = compiled
+    return compiled
+
+
+def forget(template_id: UUID) -> None:
+    with _cache_lock:
+        for key in [k for k in _compiled_cache if k[0] == template_id]:
+            _compiled_cache.pop(key, None)
+
+
+def _stream(template: jinja2.Template, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Render, counting output as it is produced; also return the template's top-level `{% set %}`s."""
+    context = template.new_context(variables)
+    parts: list[str] = []
+    size = 0
+    try:
+        for chunk in template.root_render_func(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise Unsafe(f"the output is larger than {MAX_OUTPUT_CHARS} characters")
+            parts.append(chunk)
+    except Exception:
+        template.environment.handle_exception()
+    return "".join(parts), context.get_exported()
+
+
+def _error_line(tb: TracebackType | None, prefix: str) -> tuple[str | None, int | None]:
+    """The template part and line of the innermost template frame in `tb`."""
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(prefix):
+            found = (filename[len(prefix) :].rstrip(">"), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _render_sync(template: Template, layout: Template | None, variables: dict[str, Any]) -> Rendered:
+    own = _compiled(template)
+    wrap = _compiled(layout) if layout is not None else None
+    subject = " ".join(own.subject.render(variables).split())[:MAX_SUBJECT_CHARS]
+    body_html, exported = _stream(own.html, variables)
+    if own.text is not None:
+        body_text, _ = _stream(own.text, variables)
+    else:
+        body_text = _text_from_html(body_html)
+    if wrap is None:
+        full_html = body_html
+        text = body_text
+    else:
+        # The body is the sandbox's own autoescaped output, so the layout may place it as HTML.
+        body = Markup(body_html)  # noqa: S704
+        outer = {**variables, "subject": subject, "preheader": exported.get("preheader", ""), "content": body}
+        full_html, _ = _stream(wrap.html, outer)
+        if wrap.text is not None:
+            text, _ = _stream(wrap.text, {**outer, "content": body_text})
+        else:
+            text = _text_from_html(full_html)
+    return Rendered(
+        subject=subject, html=INLINER.inline(full_html), text=text.strip() + "\n", template=template
+    )
+
+
+def _render_guarded(template: Template, layout: Template | None, variables: dict[str, Any]) -> Rendered:
+    try:
+        with _watchdog.watch(RENDER_TIMEOUT_SECONDS):
+            return _render_sync(template, layout, variables)
+    except RenderTimeout:
+        raise TemplateRenderFailed(
+            f"Rendering {template.name} took longer than {RENDER_TIMEOUT_SECONDS:g} s.",
+            details={"template": template.name, "reason": "timeout"},
+        ) from None
+    except TemplateSyntaxError as exc:
+        # A stored template is checked on save; this only happens for rows written around the API.
+        raise TemplateInvalid(
+            f"{template.name} line {exc.lineno}: {exc.message}",
+            details={"template": template.name, "line": exc.lineno},
+        ) from None
+    except RecursionError:
+        raise TemplateRenderFailed(
+            f"{template.name} recursed too deeply.",
+            details={"template": template.name, "reason": "recursion"},
+        ) from None
+    except Exception as exc:
+        part, line = _error_line(sys.exc_info()[2], FRAME_PREFIX)
+        reason = "unsafe" if isinstance(exc, SecurityError) else "error"
+        if isinstance(exc, SecurityError):
+            message = f"{template.name} tried something templates may not do: {exc}"
+        else:
+            message = f"{template.name} failed to render: {exc.__class__.__name__}: {exc}"
+        details: dict[str, Any] = {"template": template.name, "reason": reason}
+        if line is not None:
+            details.update(part=part, line=line)
+        raise TemplateRenderFailed(message[:500], details=details) from None
+
+
+def _variables(ctx: AppContext, context: dict[str, Any]) -> dict[str, Any]:
+    variables = dict(context)
+    if not isinstance(variables.get("app"), dict):
+        variables["app"] = {"name": ctx.settings.app_name, "url": ctx.settings.base_url}
+    return variables
+
+
+async def render_template(
+    ctx: AppContext, template: Template, layout: Template | None, context: dict[str, Any]
+) -> Rendered:
+    """Render an already loaded template (and layout) with `context`; see the module docstring."""
+    missing = validate_context(template, context)
+    if missing:
+        raise MissingVariables(missing, template.name)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor, _render_guarded, template, layout, _variables(ctx, context))
+
+
+SELECT_WITH_LAYOUT = "SELECT * FROM email_templates WHERE name = ANY(%(names)s)"
+
+
+async def render(
+    ctx: AppContext, name: str, context: dict[str, Any], *, conn: Connection | None = None
+) -> Rendered:
+    """Render template `name` inside the shared layout. `conn`: reuse the caller's connection."""
+    params = {"names": [name, LAYOUT]}
+    if conn is None:
+        rows = await ctx.db.fetch_all(SELECT_WITH_LAYOUT, params)
+    else:
+        rows = await (await conn.execute(SELECT_WITH_LAYOUT, params)).fetchall()
+    by_name = {row["name"]: Template.from_row(row) for row in rows}
+    template = by_name.get(name)
+    if template is None:
+        raise NotFound(f"There is no email template named {name!r}.")
+    layout = None if name == LAYOUT else by_name.get(LAYOUT)
+    if name == LAYOUT:
+        # Previewing the layout itself: `content` is plain text from the caller, escaped like any value.
+        context = {**context, "content": context.get("content") or "The body of each email goes here."}
+    return await render_template(ctx, template, layout, context)
+
+
+async def get(ctx: AppContext, name: str, *, conn: Connection | None = None) -> Template:
+    sql = "SELECT * FROM email_templates WHERE name = %(name)s"
+    if conn is None:
+        row = await ctx.db.fetch_one(sql, {"name": name})
+    else:
+        row = await (await conn.execute(sql, {"name": name})).fetchone()
+    if row is None:
+        raise NotFound(f"There is no email template named {name!r}.")
+    return Template.from_row(row)

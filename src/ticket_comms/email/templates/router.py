@@ -1,0 +1,67 @@
+"""Admin endpoints for email templates: list, create, read, edit, delete, reset a built-in, preview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Response
+
+from ticket_comms.auth.deps import Admin
+from ticket_comms.deps import Ctx, json
+from ticket_comms.email.templates import service as templates
+from ticket_comms.email.templates.schemas import (
+    NAME_PATTERN,
+    CreateTemplate,
+    PreviewOut,
+    PreviewTemplate,
+    TemplateList,
+    TemplateOut,
+    UpdateTemplate,
+)
+
+router = APIRouter(prefix="/api/v1/email/templates", tags=["email templates"])
+
+TemplateName = Path(pattern=NAME_PATTERN, description="The template's name, e.g. TicketCreated or layout")
+
+
+@router.get("", response_model=TemplateList)
+async def list_templates(ctx: Ctx, _: Admin):
+    """Every template (built-in and custom), by name: `{items: [Template], nextCursor: null}`."""
+    return json(await templates.list_templates(ctx))
+
+
+@router.post("", status_code=201, response_model=TemplateOut)
+async def create_template(ctx: Ctx, _: Admin, body: CreateTemplate):
+    """A custom template. Jinja errors are a 422 with the field and line in `details`; a taken name is 409."""
+    return json(await templates.create_template(ctx, body), 201)
+
+
+@router.get("/{name}", response_model=TemplateOut)
+async def get_template(ctx: Ctx, _: Admin, name: str = TemplateName):
+    """One template by name."""
+    return json(await templates.get_template(ctx, name))
+
+
+@router.put("/{name}", response_model=TemplateOut)
+async def update_template(ctx: Ctx, _: Admin, body: UpdateTemplate, name: str = TemplateName):
+    """Change the fields sent (others stay). Checked like a new template; used by the next email sent."""
+    return json(await templates.update_template(ctx, name, body))
+
+
+@router.delete("/{name}", status_code=204)
+async def delete_template(ctx: Ctx, _: Admin, name: str = TemplateName):
+    """Delete a custom template (204). Built-in ones are refused with 409 `builtin_template`: switch one
+    off with `isActive: false`, or restore the shipped version with `POST .../reset`."""
+    await templates.delete_template(ctx, name)
+    return Response(status_code=204)
+
+
+@router.post("/{name}/reset", response_model=TemplateOut)
+async def reset_template(ctx: Ctx, _: Admin, name: str = TemplateName):
+    """Restore a built-in template to the version shipped with the service (and switch it on)."""
+    return json(await templates.reset_template(ctx, name))
+
+
+@router.post("/{name}/preview", response_model=PreviewOut)
+async def preview_template(ctx: Ctx, _: Admin, body: PreviewTemplate, name: str = TemplateName):
+    """Render with `context` exactly as an email would be: `{subject, html, text}`. Missing variables,
+    sandbox violations and runtime errors are 422s that say what and where."""
+    return json(await templates.preview(ctx, name, body))

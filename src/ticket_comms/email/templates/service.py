@@ -1,0 +1,170 @@
+"""The admin operations on templates: list, create, read, edit, delete, reset a built-in, preview; and
+what the event path asks of a template before queuing (its declared variables and switch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2.meta
+
+from ticket_comms.context import AppContext
+from ticket_comms.database import Connection
+from ticket_comms.email.templates import builtin
+from ticket_comms.email.templates.errors import TemplateInvalid
+from ticket_comms.email.templates.rendering import LAYOUT, Template, forget, get, render
+from ticket_comms.email.templates.sandbox import HTML_ENV, check_syntax
+from ticket_comms.email.templates.schemas import (
+    CreateTemplate,
+    PreviewOut,
+    PreviewTemplate,
+    TemplateList,
+    TemplateOut,
+    UpdateTemplate,
+)
+from ticket_comms.errors import Conflict, NotFound, ValidationFailed
+
+
+async def declared(conn: Connection, name: str) -> Template | None:
+    """The template's declared variables and switch; its sources are not needed to check an event's data."""
+    cur = await conn.execute(
+        "SELECT id, name, subject, '' AS html_content, NULL AS text_content, variables, is_active, created_at, "
+        "updated_at FROM email_templates WHERE name = %s",
+        (name,),
+    )
+    row = await cur.fetchone()
+    return Template.from_row(row) if row else None
+
+
+def _validate_sources(name: str, subject: str | None, html: str | None, text: str | None) -> None:
+    if subject is not None:
+        check_syntax("subject", subject)
+    if html is not None:
+        check_syntax("htmlContent", html)
+        if name == LAYOUT and "content" not in jinja2.meta.find_undeclared_variables(HTML_ENV.parse(html)):
+            raise TemplateInvalid(
+                "The layout must place the email's body with {{ content }}.",
+                details=[{"field": "htmlContent", "line": None, "message": "{{ content }} is missing"}],
+            )
+    if text:
+        check_syntax("textContent", text)
+
+
+async def list_templates(ctx: AppContext) -> TemplateList:
+    rows = await ctx.db.fetch_all("SELECT * FROM email_templates ORDER BY name")
+    return TemplateList(items=[TemplateOut.of(Template.from_row(r)) for r in rows])
+
+
+async def get_template(ctx: AppContext, name: str) -> TemplateOut:
+    return TemplateOut.of(await get(ctx, name))
+
+
+async def create_template(ctx: AppContext, body: CreateTemplate) -> TemplateOut:
+    _validate_sources(body.name, body.subject, body.html_content, body.text_content)
+    row = await ctx.db.fetch_one(
+        """
+        INSERT INTO email_templates (name, subject, html_content, text_content, variables, is_active)
+        VALUES (%(name)s, %(subject)s, %(html)s, %(text)s, %(variables)s, %(active)s)
+        ON CONFLICT (name) DO NOTHING
+        RETURNING *
+        """,
+        {
+            "name": body.name,
+            "subject": body.subject,
+            "html": body.html_content,
+            "text": body.text_content or None,
+            "variables": body.variables,
+            "active": body.is_active,
+        },
+    )
+    if row is None:
+        raise Conflict(f"A template named {body.name!r} already exists.", code="template_exists")
+    return TemplateOut.of(Template.from_row(row))
+
+
+# `updated_at` must move forward on every edit even within one clock tick: it is the cache key.
+TOUCH = "updated_at = greatest(clock_timestamp(), updated_at + interval '1 microsecond')"
+
+
+async def update_template(ctx: AppContext, name: str, body: UpdateTemplate) -> TemplateOut:
+    sent = body.model_fields_set
+    if name == LAYOUT and body.is_active is False:
+        raise ValidationFailed(
+            "The layout cannot be switched off.",
+            details=[{"field": "isActive", "message": "the layout is always active"}],
+        )
+    _validate_sources(name, body.subject, body.html_content, body.text_content)
+    columns = {
+        "subject": "subject",
+        "html_content": "html_content",
+        "text_content": "text_content",
+        "variables": "variables",
+        "is_active": "is_active",
+    }
+    values: dict[str, Any] = {}
+    for field, column in columns.items():
+        if field not in sent:
+            continue
+        value = getattr(body, field)
+        if value is None and field != "text_content":
+            continue  # null for a required column means "leave as is"
+        values[column] = (value or None) if field == "text_content" else value
+    assignments = ", ".join([f"{column} = %({column})s" for column in values] + [TOUCH])
+    row = await ctx.db.fetch_one(
+        f"UPDATE email_templates SET {assignments} WHERE name = %(name)s RETURNING *",
+        {**values, "name": name},
+    )
+    if row is None:
+        raise NotFound(f"There is no email template named {name!r}.")
+    template = Template.from_row(row)
+    forget(template.id)
+    return TemplateOut.of(template)
+
+
+async def delete_template(ctx: AppContext, name: str) -> None:
+    """Custom templates are deleted. Built-in ones are what events send, so they are never deleted:
+    409 `builtin_template`; switch one off with `isActive: false` or restore it with `.../reset`."""
+    if name in builtin.SPECS:
+        raise Conflict(
+            f"{name} is a built-in template and cannot be deleted. Set isActive to false to stop it, "
+            f"or POST /api/v1/email/templates/{name}/reset to restore the shipped version.",
+            code="builtin_template",
+        )
+    row = await ctx.db.fetch_one(
+        "DELETE FROM email_templates WHERE name = %(name)s RETURNING id", {"name": name}
+    )
+    if row is None:
+        raise NotFound(f"There is no email template named {name!r}.")
+    forget(row["id"])
+
+
+async def reset_template(ctx: AppContext, name: str) -> TemplateOut:
+    """Put a built-in template back to the version shipped with the service (active again)."""
+    if name not in builtin.SPECS:
+        raise NotFound(f"There is no built-in email template named {name!r}.")
+    shipped = builtin.load(name)
+    row = await ctx.db.fetch_one(
+        """
+        INSERT INTO email_templates (name, subject, html_content, text_content, variables, is_active)
+        VALUES (%(name)s, %(subject)s, %(html)s, %(text)s, %(variables)s, true)
+        ON CONFLICT (name) DO UPDATE SET subject = EXCLUDED.subject, html_content = EXCLUDED.html_content,
+            text_content = EXCLUDED.text_content, variables = EXCLUDED.variables, is_active = true,
+            updated_at = greatest(clock_timestamp(), email_templates.updated_at + interval '1 microsecond')
+        RETURNING *
+        """,
+        {
+            "name": name,
+            "subject": shipped.subject,
+            "html": shipped.html_content,
+            "text": shipped.text_content,
+            "variables": shipped.variables,
+        },
+    )
+    if row is None:  # the upsert always returns its row
+        raise NotFound(f"There is no built-in email template named {name!r}.")
+    template = Template.from_row(row)
+    forget(template.id)
+    return TemplateOut.of(template)
+
+
+async def preview(ctx: AppContext, name: str, body: PreviewTemplate) -> PreviewOut:
+    return PreviewOut.of(await render(ctx, name, body.context))

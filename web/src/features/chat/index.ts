@@ -1,0 +1,2 @@
+// Chat: a ticket's live conversation.
+export { ChatView } from "./components/ChatView";

@@ -1,0 +1,2 @@
+// Notification preferences page.
+export { PreferencesPage } from "./components/PreferencesPage";
