@@ -18,6 +18,9 @@ class EventType:
     always_emailed: bool = False
     # Shown in the in-app notification list (a one-time code belongs in the mailbox it was asked for).
     in_app: bool = True
+    # Pushed to the recipient's devices (Web Push). Chat messages have their own, faster push
+    # (push/messages.py), so the MessageReceived email digest is not pushed again.
+    pushed: bool = True
 
 
 CATALOGUE: tuple[EventType, ...] = (
@@ -28,7 +31,7 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType("QuoteCreated"),
     EventType("QuoteApproved"),
     EventType("QuoteDeclined"),
-    EventType("MessageReceived"),
+    EventType("MessageReceived", pushed=False),
     EventType("OTPRequested", always_emailed=True, in_app=False),
     EventType("InvoiceGenerated"),
     EventType("PaymentReceived"),
@@ -37,3 +40,4 @@ CATALOGUE: tuple[EventType, ...] = (
 EVENT_TYPES: tuple[str, ...] = tuple(e.name for e in CATALOGUE)
 ALWAYS_EMAILED = frozenset(e.name for e in CATALOGUE if e.always_emailed)
 NO_IN_APP = frozenset(e.name for e in CATALOGUE if not e.in_app)
+NO_PUSH = frozenset(e.name for e in CATALOGUE if not e.pushed)

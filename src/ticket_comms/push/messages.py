@@ -2,8 +2,8 @@
 arrived gets one push for that ticket, covering everything unread since their last one. Reading in
 time cancels it. Like the email digests (notifications/), but faster and with no event of its own.
 
-Scheduling is part of the message's own transaction (`SCHEDULE_PUSHES_CTE` inside the statement that
-inserts it, or `schedule()` after it), so it commits or rolls back with the message. Only participants
+Scheduling is part of the message's own statement (`schedule_pushes_cte` in chat.service's
+INSERT_MESSAGE), so it commits or rolls back with the message. Only participants
 who can receive a push (a subscription, push on, ticket not muted) get a row, and one with a push
 pending is skipped without a write or a lock. The worker sweeps due rows (`run_due`).
 """
@@ -16,22 +16,24 @@ from typing import Any
 from uuid import UUID
 
 from ticket_comms.config import Settings
-from ticket_comms.database import Connection, Database
+from ticket_comms.database import Database
 from ticket_comms.push import outbox
 
 log = logging.getLogger(__name__)
 
-# For the statement that inserts a chat message, whose CTE `m` is the new message (as
-# notifications.SCHEDULE_DIGESTS_CTE). Parameters: %(push_delay)s seconds, %(push_recipients)s: NULL
-# for every eligible participant, or the user ids to consider.
-SCHEDULE_PUSHES_CTE = """
+
+def schedule_pushes_cte(message_cte: str = "m") -> str:
+    """The body of a CTE for the statement that inserts a chat message, whose CTE `message_cte` is the new
+    message (columns ticket_id, sender_id, type), as notifications.digests.schedule_digests_cte.
+    Parameter (`schedule_params`): `push_delay` seconds. Only participants a push can reach get a row:
+    a device, push on, the ticket not muted."""
+    return f"""
 INSERT INTO push_message_schedules (ticket_id, user_id, due_at)
 SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(push_delay)s)
-FROM m JOIN ticket_participants p ON p.ticket_id = m.ticket_id
+FROM {message_cte} JOIN ticket_participants p ON p.ticket_id = {message_cte}.ticket_id
 LEFT JOIN notification_preferences np ON np.user_id = p.user_id
-WHERE m.type <> 'System' AND p.user_id <> m.sender_id AND NOT p.is_muted
+WHERE {message_cte}.type <> 'System' AND p.user_id <> {message_cte}.sender_id AND NOT p.is_muted
   AND coalesce(np.push_enabled, true)
-  AND (%(push_recipients)s::text[] IS NULL OR p.user_id = ANY(%(push_recipients)s::text[]))
   AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = p.user_id)
   AND NOT EXISTS (SELECT 1 FROM push_message_schedules d
                   WHERE d.ticket_id = p.ticket_id AND d.user_id = p.user_id AND d.due_at IS NOT NULL)
@@ -39,29 +41,11 @@ ON CONFLICT (ticket_id, user_id) DO UPDATE SET due_at = EXCLUDED.due_at
 WHERE push_message_schedules.due_at IS NULL
 """
 
-SCHEDULE = f"""
-WITH m AS (SELECT ticket_id, sender_id, type FROM messages WHERE ticket_id = %(ticket_id)s AND seq = %(seq)s)
-{SCHEDULE_PUSHES_CTE}
-"""
 
-
-def schedule_params(settings: Settings, recipients: list[str] | None = None) -> dict[str, Any]:
-    """The parameters SCHEDULE_PUSHES_CTE needs, to merge into the message statement's own."""
-    return {"push_delay": settings.push_message_delay_seconds, "push_recipients": recipients}
-
-
-async def schedule(
-    conn: Connection,
-    settings: Settings,
-    ticket_id: UUID | str,
-    message_seq: int,
-    recipients: list[str] | None = None,
-) -> None:
-    """Schedule the push of message `message_seq` of a ticket, on `conn` inside the message's transaction
-    (for callers that cannot add SCHEDULE_PUSHES_CTE to their own statement)."""
-    await conn.execute(
-        SCHEDULE, {"ticket_id": ticket_id, "seq": message_seq, **schedule_params(settings, recipients)}
-    )
+def schedule_params(settings: Settings | None) -> dict[str, Any]:
+    """The parameters schedule_pushes_cte needs, to merge into the message statement's own (settings
+    None: a System message, which is never pushed)."""
+    return {"push_delay": settings.push_message_delay_seconds if settings is not None else 0}
 
 
 # Locked so two sweepers never push the same messages; the participant's current state decides.

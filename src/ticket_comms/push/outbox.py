@@ -99,32 +99,31 @@ def for_notification(
     )
 
 
-# One row per (push, subscription of its user), in one statement; users without a subscription get
-# none. The NOTIFY is delivered when the caller commits, and not at all if it rolls back.
-ENQUEUE = """
-WITH x AS (
-    SELECT * FROM jsonb_to_recordset(%(items)s::jsonb)
-        AS x(user_id text, payload jsonb, ttl int, urgency text, topic text, event_id uuid, ticket_id uuid)
-), ins AS (
+def queue_pushes_cte(event_cte: str | None = None) -> str:
+    """The body of a CTE that queues one push row per (item, subscription of the item's user), in the
+    caller's statement; users without a subscription get none. With `event_cte`, the rows belong to
+    that CTE's event (column `id`, as email.outbox.queue_emails_cte). Parameter: `p_items`
+    (`items_document(...)`). Returns (id, user_id)."""
+    event_id = f"{event_cte}.id" if event_cte else "x.event_id"
+    source = f"{event_cte}, " if event_cte else ""
+    return f"""
     INSERT INTO push_outbox (subscription_id, user_id, event_id, ticket_id, payload, topic, urgency, ttl, events)
-    SELECT s.id, x.user_id, x.event_id, x.ticket_id, x.payload, x.topic, x.urgency, x.ttl,
-           jsonb_build_array(jsonb_build_object('type', 'queued', 'at', now(), 'detail', '{}'::jsonb))
-    FROM x JOIN push_subscriptions s ON s.user_id = x.user_id
+    SELECT s.id, x.user_id, {event_id}, x.ticket_id, x.payload, x.topic, x.urgency, x.ttl,
+           jsonb_build_array(jsonb_build_object('type', 'queued', 'at', now(), 'detail', '{{}}'::jsonb))
+    FROM {source}jsonb_to_recordset(%(p_items)s::jsonb)
+         AS x(user_id text, payload jsonb, ttl int, urgency text, topic text, event_id uuid, ticket_id uuid)
+    JOIN push_subscriptions s ON s.user_id = x.user_id
     RETURNING id, user_id
-)
-SELECT (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'userId', ins.user_id)), '[]'::json)
-        FROM ins) AS pushes,
-       (SELECT count(*) FROM (SELECT pg_notify(%(channel)s, '') FROM (SELECT 1 FROM ins LIMIT 1) one) n)
-           AS notified
-"""
+    """
 
 
-async def enqueue(conn: Connection, items: list[PushItem]) -> dict[str, list[str]]:
-    """Queue `items` on `conn`, inside the caller's transaction. Returns the push ids per user
-    (a user missing from it has no subscription: nothing was queued for them)."""
-    if not items:
-        return {}
-    document = orjson.dumps(
+def notify_sql(cte: str) -> str:
+    """A scalar subquery that wakes the push workers (on commit) if the CTE `cte` queued anything."""
+    return f"(SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM {cte} LIMIT 1) one) pn)"
+
+
+def items_document(items: list[PushItem]) -> str:
+    return orjson.dumps(
         [
             {
                 "user_id": i.user_id,
@@ -138,7 +137,23 @@ async def enqueue(conn: Connection, items: list[PushItem]) -> dict[str, list[str
             for i in items
         ]
     ).decode()
-    cur = await conn.execute(ENQUEUE, {"items": document, "channel": OUTBOX_CHANNEL})
+
+
+# The NOTIFY is delivered when the caller commits, and not at all if it rolls back.
+ENQUEUE = f"""
+WITH ins AS ({queue_pushes_cte()})
+SELECT (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'userId', ins.user_id)), '[]'::json)
+        FROM ins) AS pushes,
+       {notify_sql("ins")} AS notified
+"""
+
+
+async def enqueue(conn: Connection, items: list[PushItem]) -> dict[str, list[str]]:
+    """Queue `items` on `conn`, inside the caller's transaction. Returns the push ids per user
+    (a user missing from it has no subscription: nothing was queued for them)."""
+    if not items:
+        return {}
+    cur = await conn.execute(ENQUEUE, {"p_items": items_document(items)})
     row = await cur.fetchone()
     assert row is not None
     by_user: dict[str, list[str]] = {}
