@@ -42,7 +42,7 @@ def _refuse(message: str, code: str, field: str) -> ValidationFailed:
 def endpoint_origin(settings: Settings, endpoint: str) -> str:
     """The push service's origin, if `endpoint` may be pushed to; else a 422.
 
-    https only. In development (no VAPID key configured) also http://127.0.0.1, for local push
+    https only. In development (PUBLIC_BASE_URL on this machine) also http://127.0.0.1, for local push
     services. In production, hosts that can only be internal (localhost, loopback, private and
     link-local addresses) are refused: the server POSTs to whatever URL a user registers."""
     if len(endpoint) > MAX_ENDPOINT_LENGTH:

@@ -154,6 +154,9 @@ def load_signer(settings: Settings) -> VapidSigner:
         if settings.vapid_private_key:
             key = parse_private_key(settings.vapid_private_key)
         else:
+            if not settings.is_development:
+                # It works while DATA_DIR persists and is shared, but a lost file orphans every subscription.
+                log.warning("VAPID_PRIVATE_KEY is not set outside development; see docs/operations.md")
             key = _generated_key(settings.data_dir)
         signer = _signers[cache_key] = VapidSigner(key, cache_key[1])
     return signer
@@ -163,5 +166,5 @@ _signers: dict[tuple[str | None, str, str], VapidSigner] = {}
 
 
 def is_development(settings: Settings) -> bool:
-    """Development, for push: no VAPID key configured (it is generated) or the built-in JWT secret."""
-    return not settings.vapid_private_key or settings.using_dev_secret
+    """Development as everywhere else (Settings.is_development: PUBLIC_BASE_URL on this machine)."""
+    return settings.is_development
