@@ -64,10 +64,15 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER_SECONDS)
 
 
-def classify(response: httpx.Response) -> Outcome:
+# Of a push service's answer, only this much is read (kept in the push's timeline): the endpoint is a URL
+# a browser gave us, and its answer could be of any size.
+MAX_REPLY_BYTES = 1024
+
+
+def classify(response: httpx.Response, body: bytes) -> Outcome:
     status = response.status_code
     reply = f"{status} {response.reason_phrase}".strip()
-    text = response.text[:300].strip()
+    text = body[:300].decode("utf-8", "replace").strip()
     if text:
         reply = f"{reply}: {text}"
     if 200 <= status < 300:
@@ -107,13 +112,20 @@ async def send(client: httpx.AsyncClient, signer: VapidSigner, push: Push, limit
         headers["Topic"] = push.topic
     try:
         # httpx's timeouts are per read/write; this bounds the whole exchange (a trickling answer too).
-        async with asyncio.timeout(limit_seconds):
-            response = await client.post(push.endpoint, content=body, headers=headers)
+        async with (
+            asyncio.timeout(limit_seconds),
+            client.stream("POST", push.endpoint, content=body, headers=headers) as response,
+        ):
+            answer = b""
+            async for chunk in response.aiter_raw():
+                answer += chunk
+                if len(answer) >= MAX_REPLY_BYTES:
+                    break
     except (TimeoutError, httpx.TimeoutException):
         return Outcome("retry", None, f"no answer within {limit_seconds:g} s")
     except httpx.HTTPError as exc:
         return Outcome("retry", None, f"{exc.__class__.__name__}: {exc}".strip().rstrip(":"))
-    return classify(response)
+    return classify(response, answer)
 
 
 def build_client(max_connections: int, timeout: float) -> httpx.AsyncClient:

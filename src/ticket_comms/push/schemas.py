@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ticket_comms.chat.schemas import CamelModel
+from ticket_comms.wire import CamelModel
 
 
 class PushKeys(CamelModel):
