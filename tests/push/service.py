@@ -108,7 +108,7 @@ class PushService:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # Requests that arrived, whatever became of them (including hung ones), by token.
     requests: list[tuple[str, float]] = field(default_factory=list)
-    scripts: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    scripts: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
     hang: set[str] = field(default_factory=set)
     # Seconds to wait before answering (keeps requests in flight for the crash test).
     delay: float = 0.0
@@ -156,9 +156,15 @@ class PushService:
         self.subscribers[token] = sub
         return sub
 
-    def script(self, sub: Subscriber, *answers: int | tuple[int, dict[str, str]]) -> None:
-        """The next answers for this subscription, in order (201 once they run out)."""
-        self.scripts[sub.token] = [a if isinstance(a, tuple) else (a, {}) for a in answers]
+    def script(
+        self, sub: Subscriber, *answers: int | tuple[int, dict[str, str]] | tuple[int, dict[str, str], bytes]
+    ) -> None:
+        """The next answers for this subscription, in order (201 once they run out): a status, or
+        (status, headers), or (status, headers, body)."""
+        self.scripts[sub.token] = [
+            (a, {}, b"") if isinstance(a, int) else (a[0], a[1], a[2] if len(a) > 2 else b"")  # type: ignore[misc]
+            for a in answers
+        ]
 
     def to(self, sub: Subscriber) -> list[Received]:
         return [r for r in self.received if r.token == sub.token and 200 <= r.status < 300]
@@ -247,7 +253,7 @@ class PushService:
         if self.delay:
             await asyncio.sleep(self.delay)
         queue = self.scripts.get(token)
-        status, headers = queue.pop(0) if queue else (201, {})
+        status, headers, answer = queue.pop(0) if queue else (201, {}, b"")
         self.received.append(Received(token, payload, dict(request.headers), claims, status, arrived))
         self._changed.set()
-        return web.Response(status=status, headers=headers)
+        return web.Response(status=status, headers=headers, body=answer)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from email.utils import formatdate
 
 import pytest
 
 from tests.conftest import RunningApp
 from tests.push.conftest import Push
 from tests.push.service import PushService
-from ticket_comms.push import outbox, worker
+from ticket_comms.push import delivery, outbox, worker
 
 
 async def _ticket(app: RunningApp, title: str = "Leaking tap") -> str:
@@ -200,6 +201,24 @@ async def test_a_gone_subscription_is_removed(push: Push, status: int):
     await push.service.wait_for(2, other)
     assert len([t for t, _ in push.service.requests if t == sub.token]) == 1
     assert sub_id not in {d["subscriptionId"] for d in await push.deliveries()}
+
+
+async def test_a_huge_answer_is_not_read_whole(push: Push):
+    sub, _ = await push.subscribe("alice")
+    push.service.script(sub, (400, {}, b"x" * 5_000_000))
+    [push_id] = (await push.enqueue(_item("alice")))["alice"]
+    entry = await push.wait_status(push_id, "Failed")
+    assert entry["errorMessage"].startswith("400 Bad Request: xxx") and len(entry["errorMessage"]) < 400
+
+
+def test_retry_after_is_seconds_or_an_http_date():
+    now = 1_800_000_000.0
+    assert delivery.retry_after_seconds("120", now) == 120
+    assert delivery.retry_after_seconds("99999", now) == delivery.MAX_RETRY_AFTER_SECONDS
+    assert delivery.retry_after_seconds(formatdate(now + 30, usegmt=True), now) == 30
+    assert delivery.retry_after_seconds(formatdate(now - 30, usegmt=True), now) == 0
+    assert delivery.retry_after_seconds("soon", now) is None
+    assert delivery.retry_after_seconds(None, now) is None
 
 
 async def test_other_refusals_fail_at_once(push: Push):
