@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench services clean
+.PHONY: run test lint install bench fuzz soak services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ lint: install
 
 test: install lint
 	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# The schema fuzzer of `make test`, longer: FUZZ_SECONDS of FUZZ_EXAMPLES cases per operation and role.
+fuzz: install
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} scripts/with-services.sh \
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/robustness/test_fuzz.py
+
+# Resources under steady mixed load must plateau (bench/soak.py; SOAK_SECONDS, SOCKETS, MESSAGE_RATE).
+soak: install
+	scripts/with-services.sh $(BIN)/python -m bench.soak
 
 bench: install
 	scripts/with-services.sh $(BIN)/python -m bench

@@ -31,6 +31,7 @@ from ticket_comms.realtime.websocket import UVICORN_WEBSOCKET_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Tables whose rows are seeded by migrations and must survive the per-test cleanup.
+START_TIMEOUT_SECONDS = 60.0
 KEEP_TABLES = {"alembic_version", "email_templates"}
 
 
@@ -125,14 +126,19 @@ async def start_app(settings: Settings) -> RunningApp:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    for _ in range(300):
-        if server.started:
-            break
+    # Start-up runs migrations checks, the worker and (in development) the demo data: on a loaded
+    # machine that takes seconds. A server that never got up is stopped, so it cannot keep its
+    # connection pool open and starve the tests after it ("too many clients").
+    deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
+    while not server.started:
         if task.done():
             task.result()
+            raise RuntimeError("the app exited during start-up")
+        if asyncio.get_running_loop().time() > deadline:
+            server.should_exit = True
+            await asyncio.gather(task, return_exceptions=True)
+            raise RuntimeError(f"the app did not start within {START_TIMEOUT_SECONDS:.0f} s")
         await asyncio.sleep(0.02)
-    else:
-        raise RuntimeError("the app did not start")
     return RunningApp(settings, asgi, server, task)
 
 
@@ -156,8 +162,9 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
     if "app" in request.fixturenames:
         ctx = request.getfixturevalue("app").ctx
         ctx.users._seen.clear()
-        if ctx.limits is not None:
-            await ctx.limits.storage.reset()  # each test starts with fresh rate-limit counters too
+        limits = getattr(ctx, "limits", None)
+        if limits is not None:
+            await limits.storage.reset()  # each test starts with fresh rate-limit counters too
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, pool
 from tests.conftest import _server_url, _with_database
 from ticket_comms import migrations
 from ticket_comms.database import libpq_url, sqlalchemy_url
+from ticket_comms.email.templates import builtin
 from ticket_comms.migrations.schema import metadata
 
 
@@ -34,6 +35,10 @@ async def test_migrations_apply_to_an_empty_database_and_match_the_models():
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         engine.dispose()
         assert diff == []
+        # Every built-in template reaches a migrated database (a new one needs its own data migration).
+        with psycopg.connect(libpq_url(url)) as conn:
+            names = {row[0] for row in conn.execute("SELECT name FROM email_templates")}
+        assert names == set(builtin.SPECS)
         # migrations.HEADS (what /readyz compares with, without loading Alembic) is Alembic's view.
         config = Config()
         config.set_main_option("script_location", str(migrations.HERE))

@@ -145,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Any:
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
             ),
         )
+        if ctx.verifier.jwks is not None:
+            ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
         ctx.dev_mailbox = await dev_mailbox.start(settings)
         ctx.worker = await background.start_inline(ctx)
         # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.

@@ -17,7 +17,7 @@ from ticket_comms.database import Database
 from ticket_comms.email.dev_mailbox.sink import relay_url
 from ticket_comms.email.transports import build_transport
 from ticket_comms.email.worker import Worker
-from ticket_comms.notifications import digests
+from ticket_comms.notifications import digests, recipients
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,13 @@ def relay_for(ctx: AppContext) -> str | None:
 
 
 def build_worker(ctx: AppContext, relay: str | None) -> Worker:
+    """The email worker, re-checking each batch against the recipients' current wishes, with the digest
+    sweep beside it."""
     return Worker(
-        ctx, build_transport(ctx.settings, relay), companions=[("digest-sweeper", lambda: digests.sweep(ctx))]
+        ctx,
+        build_transport(ctx.settings, relay),
+        companions=[("digest-sweeper", lambda: digests.sweep(ctx))],
+        recheck=recipients.withdrawn,
     )
 
 

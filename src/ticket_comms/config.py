@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     dkim_domain: str | None = None
     # Extension: the SES configuration set whose event destinations publish Delivery/Bounce/Complaint to SNS.
     ses_configuration_set: str | None = None
+    # The SNS topics (ARNs, a JSON list) whose SES events are accepted; any other topic is refused and
+    # its subscription never confirmed. Empty: no SES events are accepted.
+    ses_topic_arns: list[str] = Field(default_factory=list)
+    # The networks (a JSON list of CIDRs) the inbound SMTP listener accepts mail from.
+    inbound_smtp_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
 
     # Extensions beyond the contract.
     cors_origins: list[str] = Field(default_factory=list)

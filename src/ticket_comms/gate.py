@@ -1,4 +1,4 @@
-"""The front door for request bodies: the caller is authenticated before any byte of a body is read,
+"""The front door for requests: no NUL in the URL; for request bodies, the caller is authenticated before any byte of a body is read,
 and a body is bounded (1 MiB) except on the routes that stream their own, larger bodies.
 
 FastAPI reads and parses a JSON body before it runs the dependency that checks the token, so without
@@ -41,6 +41,11 @@ class BodyGate:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        if "\x00" in path or b"%00" in scope.get("query_string", b"").lower():
+            # No id, name or search text can hold NUL, and PostgreSQL cannot store it: refuse it here,
+            # once for every route, rather than as a database error in whichever handler it reaches.
+            await _answer(send, AppError("The URL contains a NUL character.", code="bad_url"), 400)
+            return
         length, chunked = _body_headers(scope)
         has_body = chunked or bool(length)
         if not has_body and not _door_limit(method, path):

@@ -38,6 +38,8 @@ ACTIONS = {
     "event": "rate_limit_event",
 }
 _WARN_EVERY_SECONDS = 30.0
+# After the store failed, requests skip it for this long instead of each waiting on its timeout.
+_SKIP_AFTER_FAILURE_SECONDS = 5.0
 
 
 class RateLimits:
@@ -61,10 +63,11 @@ class RateLimits:
             action: parse_many(getattr(settings, field)) for action, field in ACTIONS.items()
         }
         self._last_warning = 0.0
+        self._skip_until = 0.0
 
     async def hit(self, action: str, key: str, cost: int = 1) -> None:
         """Count `cost` against `key`'s `action` windows, or raise RateLimited (nothing counted then)."""
-        if not self.enabled or cost <= 0:
+        if not self.enabled or cost <= 0 or time.monotonic() < self._skip_until:
             return
         rules = self.rules[action]
         try:
@@ -80,7 +83,7 @@ class RateLimits:
 
     async def remaining(self, action: str, key: str) -> int | None:
         """The least room left in `action`'s windows for `key` (None when unknown or unlimited)."""
-        if not self.enabled:
+        if not self.enabled or time.monotonic() < self._skip_until:
             return None
         try:
             stats = [await self.limiter.get_window_stats(rule, action, key) for rule in self.rules[action]]
@@ -96,6 +99,7 @@ class RateLimits:
 
     def _warn_unavailable(self) -> None:
         now = time.monotonic()
+        self._skip_until = now + _SKIP_AFTER_FAILURE_SECONDS
         if now - self._last_warning > _WARN_EVERY_SECONDS:
             self._last_warning = now
             log.warning("rate limit store unreachable: limits are not applied", exc_info=True)

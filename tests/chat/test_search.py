@@ -78,7 +78,7 @@ async def test_user_text_can_never_break_the_query(app, as_user):
         "x" * 400,
     ]:
         r = await alice.get(search, params={"q": q})
-        assert r.status_code in (200, 422), (q, r.text)
+        assert r.status_code in (200, 400, 422), (q, r.text)
         assert r.status_code == 200 or q == "\x00"
     r = await alice.get(search, params={"q": "100%"})
     assert [m["seq"] for m in r.json()["items"]] == [1]

@@ -174,6 +174,7 @@ MAIL_SETTINGS = {
     "email_retry_max_seconds": 1.0,
     "email_max_age_seconds": 60,
     "message_email_delay_seconds": 1.5,
+    "ses_topic_arns": ["arn:aws:sns:eu-west-1:1:ses-events"],
 }
 
 

@@ -14,6 +14,7 @@ from tests.email.support import Mail, self_signed
 from ticket_comms.email import ses_webhook as tracking
 
 OTP = {"otp": {"code": "246810", "expiresInMinutes": 5}}
+PAYMENT = {"payment": {"amount": 12}}
 
 
 def dsn(
@@ -58,6 +59,14 @@ async def sent_otp(mail: Mail, user: str) -> dict:
     return await mail.wait_status(r.json()["deliveries"][0]["emailLogId"], "Sent")
 
 
+async def sent_payment(mail: Mail, user: str) -> dict:
+    r = await mail.service.post(
+        "/api/v1/events", json={"type": "PaymentReceived", "recipientIds": [user], "data": PAYMENT}
+    )
+    assert r.status_code == 202, r.text
+    return await mail.wait_status(r.json()["deliveries"][0]["emailLogId"], "Sent")
+
+
 async def inbound(mail: Mail, raw: bytes, client=None):
     client = client or mail.service
     return await client.post("/api/v1/email/inbound", content=raw, headers={"Content-Type": "message/rfc822"})
@@ -80,7 +89,7 @@ async def test_dsn_success_marks_delivered_by_envid(mail: Mail):
 
 async def test_dsn_failure_bounces_by_message_id_and_suppresses(mail: Mail):
     await mail.users("carol", "dave")
-    log = await sent_otp(mail, "carol")
+    log = await sent_payment(mail, "carol")
     await sent_otp(mail, "dave")
     report = dsn(
         action="failed",
@@ -119,13 +128,97 @@ async def test_dsn_failure_bounces_by_message_id_and_suppresses(mail: Mail):
     assert dave["status"] == "Sent"
 
 
-async def test_dsn_matched_by_original_recipient_when_nothing_else_survived(mail: Mail):
+async def test_a_report_naming_only_a_recipient_changes_nothing(mail: Mail):
+    """Anyone can write a report naming an address: without our ids or a signed bounce address it proves
+    nothing, so it neither bounces the recipient's email nor suppresses the address."""
+    await mail.users("carol")
+    log = await sent_payment(mail, "carol")
+    for action, status in (("delayed", "4.4.1"), ("failed", "5.1.1")):
+        r = await inbound(mail, dsn(action=action, status=status, recipient="carol@example.com"))
+        assert r.status_code == 200 and r.json() == {"isReport": True, "matched": []}
+    entry = await mail.log(log["id"])
+    assert entry["status"] == "Sent" and entry["events"][-1]["type"] == "sent"
+    assert (await mail.admin.get("/api/v1/email/suppressions")).json()["items"] == []
+
+
+async def test_a_report_about_our_email_suppresses_only_its_own_recipient(mail: Mail):
+    """A report quoting carol's Message-ID but naming dave (whom it was not sent to) changes nothing."""
+    await mail.users("carol", "dave")
+    log = await sent_payment(mail, "carol")
+    report = dsn(action="failed", status="5.1.1", recipient="dave@example.com", message_id=log["messageId"])
+    r = await inbound(mail, report)
+    assert r.json() == {"isReport": True, "matched": []}
+    assert (await mail.log(log["id"]))["status"] == "Sent"
+    assert (await mail.admin.get("/api/v1/email/suppressions")).json()["items"] == []
+
+
+async def test_a_report_to_the_signed_bounce_address_matches_its_email(mail: Mail):
+    """Each email's envelope sender is `bounces+<log id><signature>@…`: a report sent back to it names the
+    email; the same address with another signature, or another email's id, matches nothing."""
+    await mail.users("carol")
+    log = await sent_payment(mail, "carol")
+    verp = next(m.mail_from for m in mail.sink.messages if m.header("Message-ID") == log["messageId"])
+    assert verp.startswith("bounces+") and verp.endswith("@tickets.test")
+    forged = (
+        verp[: verp.index("@") - 1]
+        + ("0" if verp[verp.index("@") - 1] != "0" else "1")
+        + verp[verp.index("@") :]
+    )
+    report = dsn(action="failed", status="5.1.1", recipient="carol@example.com")
+    r = await inbound(mail, report.replace(b"To: bounces@tickets.test", f"To: {forged}".encode()))
+    assert r.json()["matched"] == []
+    r = await inbound(mail, report.replace(b"To: bounces@tickets.test", f"To: {verp}".encode()))
+    assert r.json()["matched"] == [{"emailLogId": log["id"], "action": "failed", "status": "Bounced"}]
+    suppressed = (await mail.admin.get("/api/v1/email/suppressions")).json()["items"]
+    assert [(s["email"], s["emailLogId"]) for s in suppressed] == [("carol@example.com", log["id"])]
+
+
+async def test_one_report_never_suppresses_security_mail(mail: Mail):
+    """A bounce of an OTPRequested email is recorded, but the address stays mailable: the next code goes,
+    and the timeline tells admins the suppression was skipped."""
     await mail.users("carol")
     log = await sent_otp(mail, "carol")
-    r = await inbound(mail, dsn(action="delayed", status="4.4.1", recipient="carol@example.com"))
-    assert r.json()["matched"][0]["emailLogId"] == log["id"]
+    report = dsn(action="failed", status="5.1.1", recipient="carol@example.com", envid=log["id"])
+    r = await inbound(mail, report)
+    assert r.json()["matched"][0]["status"] == "Bounced"
+    assert (await mail.admin.get("/api/v1/email/suppressions")).json()["items"] == []
     entry = await mail.log(log["id"])
-    assert entry["status"] == "Sent" and entry["events"][-1]["type"] == "delayed"
+    assert [e["type"] for e in entry["events"]][-2:] == ["bounced", "suppression_skipped"]
+    await sent_otp(mail, "carol")
+
+
+async def test_malformed_ids_in_a_report_are_ignored_not_a_500(mail: Mail):
+    await mail.users("carol")
+    log = await sent_payment(mail, "carol")
+    for bad in ("<<<@@>", "<\x00@x>", "<" + "a" * 5000 + "@x>", "(comment only)"):
+        report = dsn(action="failed", status="5.1.1", recipient="carol@example.com", message_id=bad)
+        r = await inbound(mail, report)
+        assert r.status_code == 200, (bad, r.text)
+        assert r.json() == {"isReport": True, "matched": []}
+    assert (await mail.log(log["id"]))["status"] == "Sent"
+
+
+async def test_a_report_with_thousands_of_parts_is_not_parsed_on_the_loop(mail: Mail):
+    """20,000 parts froze every request for seconds; past MAX_PARTS it is not a report we read."""
+    parts = "".join("--B\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(20_000))
+    raw = (
+        'From: x@example.net\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; boundary="B"\r\n\r\n'
+        f"{parts}--B--\r\n"
+    ).encode()
+    r = await inbound(mail, raw)
+    assert r.status_code == 200 and r.json() == {"isReport": False, "matched": []}
+    # A genuine report about carol's email, padded past the bound, is not read (nor applied) either.
+    await mail.users("carol")
+    log = await sent_payment(mail, "carol")
+    report = dsn(action="failed", status="5.1.1", recipient="carol@example.com", envid=log["id"])
+    padding_parts = "".join("--BOUNDARY\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(150))
+    padded = report.replace(b"--BOUNDARY--", padding_parts.encode() + b"--BOUNDARY--")
+    r = await inbound(mail, padded)
+    assert r.status_code == 200 and r.json() == {"isReport": False, "matched": []}
+    assert (await mail.log(log["id"]))["status"] == "Sent"
+    nested = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(30))
+    r = await inbound(mail, f"From: x@example.net\r\nMIME-Version: 1.0\r\n{nested}\r\nx\r\n".encode())
+    assert r.status_code == 200 and r.json()["isReport"] is False
 
 
 async def test_inbound_checks_caller_type_and_content(mail: Mail):
@@ -155,11 +248,13 @@ def sns_key():
     tracking._certificates.pop(CERT_URL, None)
 
 
-def signed(key, event: dict, *, version: str = "2") -> dict:
+def signed(
+    key, event: dict, *, version: str = "2", topic: str = "arn:aws:sns:eu-west-1:1:ses-events"
+) -> dict:
     message = {
         "Type": "Notification",
         "MessageId": "b7c5-1",
-        "TopicArn": "arn:aws:sns:eu-west-1:1:ses-events",
+        "TopicArn": topic,
         "Message": json.dumps(event),
         "Timestamp": "2026-11-25T10:00:00.000Z",
         "SignatureVersion": version,
@@ -174,7 +269,7 @@ def signed(key, event: dict, *, version: str = "2") -> dict:
 async def test_ses_events_through_signed_sns(mail: Mail, sns_key):
     await mail.users("carol", "dave")
     carol_log = await sent_otp(mail, "carol")
-    dave_log = await sent_otp(mail, "dave")
+    dave_log = await sent_payment(mail, "dave")
     web = mail.app.client()  # SNS has no token: the signature is the authentication
     # SES knows the email by its own id; ours is in the headers it reports.
     delivery = {
@@ -243,3 +338,114 @@ async def test_inbound_smtp_listener_takes_reports(database_url, tmp_path, sink)
     finally:
         await mail.close()
         await app.stop()
+
+
+async def test_ses_events_only_from_our_topics_and_only_for_the_emails_recipient(mail: Mail, sns_key):
+    await mail.users("carol")
+    log = await sent_payment(mail, "carol")
+    web = mail.app.client()
+    bounce = {
+        "notificationType": "Bounce",
+        "mail": {"messageId": "x", "headers": [{"name": "Message-ID", "value": log["messageId"]}]},
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": []},
+    }
+    # A validly signed message of someone else's topic is refused (SES_TOPIC_ARNS), changing nothing.
+    other = signed(sns_key, bounce, topic="arn:aws:sns:eu-west-1:666:not-ours")
+    r = await web.post("/api/v1/email/webhooks/ses", json=other)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "unknown_topic"
+    assert (await mail.log(log["id"]))["status"] == "Sent"
+    # ...and its subscription is never confirmed (refused before any request to the SubscribeURL).
+    confirm = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "c-1",
+        "Token": "t",
+        "TopicArn": "arn:aws:sns:eu-west-1:666:not-ours",
+        "Message": "confirm",
+        "SubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t",
+        "Timestamp": "2026-11-25T10:00:00.000Z",
+        "SignatureVersion": "2",
+        "SigningCertURL": CERT_URL,
+    }
+    confirm["Signature"] = base64.b64encode(
+        sns_key.sign(tracking.canonical_sns_string(confirm), padding.PKCS1v15(), hashes.SHA256())
+    ).decode()
+    r = await web.post("/api/v1/email/webhooks/ses", json=confirm)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "unknown_topic"
+    # Our topic, but the bounce names other addresses: the email bounces, nobody is suppressed.
+    bounce["bounce"]["bouncedRecipients"] = [{"emailAddress": "eve@example.com"}]
+    r = await web.post("/api/v1/email/webhooks/ses", json=signed(sns_key, bounce))
+    assert r.status_code == 200, r.text
+    assert (await mail.admin.get("/api/v1/email/suppressions")).json()["items"] == []
+
+
+async def test_inbound_smtp_listener_takes_only_bounce_mail_from_its_networks(database_url, tmp_path, sink):
+    import aiosmtplib
+
+    from tests.conftest import free_port, make_settings, start_app
+    from tests.email.support import MAIL_SETTINGS
+
+    port = free_port()
+    app = await start_app(
+        make_settings(
+            database_url,
+            tmp_path,
+            smtp_url=sink.url,
+            inbound_smtp_port=port,
+            **{**MAIL_SETTINGS, "inbound_smtp_networks": ["127.0.0.0/8"]},
+        )
+    )
+    report = dsn(action="delivered", status="2.0.0", recipient="carol@example.com")
+    try:
+        # Only the bounce address (plain or signed) is a mailbox here: no open relay, no other inbox.
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+            await aiosmtplib.send(
+                report,
+                sender="x@example.net",
+                recipients=["carol@example.com"],
+                hostname="127.0.0.1",
+                port=port,
+            )
+    finally:
+        await app.stop()
+    other_port = free_port()
+    app = await start_app(
+        make_settings(
+            database_url,
+            tmp_path,
+            smtp_url=sink.url,
+            inbound_smtp_port=other_port,
+            **{**MAIL_SETTINGS, "inbound_smtp_networks": ["10.0.0.0/8"]},
+        )
+    )
+    try:
+        # From outside INBOUND_SMTP_NETWORKS (here: loopback is not listed), nothing is accepted.
+        with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+            await aiosmtplib.send(
+                report,
+                sender="mailer-daemon@mx.example.net",
+                recipients=["bounces@tickets.test"],
+                hostname="127.0.0.1",
+                port=other_port,
+            )
+        assert refused.value.code == 554
+    finally:
+        await app.stop()
+
+
+async def test_one_time_codes_are_not_kept_once_the_email_is_sent(mail: Mail):
+    """The code reaches the mailbox, but not the email log an admin reads nor the stored event data."""
+    import psycopg
+
+    await mail.users("carol")
+    log = await sent_otp(mail, "carol")
+    code = OTP["otp"]["code"]
+    email = next(m for m in mail.sink.messages if m.header("Message-ID") == log["messageId"])
+    assert code in email.header("Subject") and code in email.part("text/plain")
+    entry = await mail.log(log["id"])
+    assert code not in json.dumps(entry)
+    assert entry["subject"].startswith("[redacted] is your")
+    async with await psycopg.AsyncConnection.connect(mail.app.ctx.db.url) as conn:
+        cur = await conn.execute("SELECT data FROM events")
+        stored = [row[0] for row in await cur.fetchall()]
+    assert stored and all(code not in json.dumps(d) for d in stored)
+    assert stored[0]["otp"] == {"code": "[redacted]", "expiresInMinutes": 5}

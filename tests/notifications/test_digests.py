@@ -111,3 +111,40 @@ async def test_deleted_messages_are_left_out(mail: Mail):
     )
     assert found[0].header("Subject") == "1 new message on Leaking tap"
     assert "Wrong ticket" not in found[0].part("text/plain")
+
+
+async def test_a_message_sent_while_its_digest_is_built_is_still_emailed(mail: Mail):
+    """The race, on purpose: the digest of message 1 is held mid-build (its event write waits on a lock this
+    test holds on bob's user row), message 2 is sent meanwhile, then the build finishes. Message 2 must get
+    a digest of its own; before the fix the build cleared the digest after message 2 had skipped it."""
+    import psycopg
+
+    ticket_id = await ticket(mail, "bob")
+    await say(mail, "alice", ticket_id, "First: the tap drips.")
+    url = mail.app.ctx.db.url
+    async with (
+        await psycopg.AsyncConnection.connect(url) as holder,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as probe,
+    ):
+        await holder.execute("SELECT 1 FROM users WHERE id = 'bob' FOR UPDATE")
+        # Wait until the sweeper's build of bob's digest is blocked writing its event.
+        for _ in range(200):
+            cur = await probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO events%%'"
+            )
+            row = await cur.fetchone()
+            if row and row[0]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the digest build never reached its event write")
+        second = asyncio.create_task(say(mail, "alice", ticket_id, "Second: now it floods."))
+        await asyncio.sleep(0.5)  # the send runs while the build is held
+        await holder.rollback()  # let the build finish
+        await second
+    first = await mail.sink.wait_for(1, timeout=10, predicate=lambda m: "new message" in m.header("Subject"))
+    assert "First: the tap drips." in first[0].part("text/plain")
+    found = await mail.sink.wait_for(
+        2, timeout=DELAY + 8, predicate=lambda m: "new message" in m.header("Subject")
+    )
+    assert "Second: now it floods." in found[1].part("text/plain")

@@ -107,3 +107,20 @@ async def test_unstorable_reaction_is_refused(app, as_user):
     for emoji in ("%00", "%ED%A0%80", "%F0%9F%91%8D%00"):
         r = await alice.put(f"/api/v1/tickets/{tid}/messages/{mid}/reactions/{emoji}")
         assert 400 <= r.status_code < 500, (emoji, r.text)
+
+
+async def test_deeply_nested_event_data_is_422(app, as_user):
+    svc = as_user("svc", role="service")
+    deep: object = "leaf"
+    for _ in range(200):
+        deep = {"a": deep}
+    body = {"type": "PaymentReceived", "recipientIds": ["nobody"], "data": deep}
+    r = await svc.post(
+        "/api/v1/events", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0]["field"].startswith("data.a.a")
+    # Deeper than the JSON decoder itself goes is a clear 400, not a crash.
+    text = '{"type": "PaymentReceived", "data": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = await svc.post("/api/v1/events", content=text, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 413, 422), r.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.chat.helpers import register, ticket_with
+from tests.realtime.conftest import open_socket
 
 
 async def _history(client, tid: str) -> list[str]:
@@ -144,3 +145,37 @@ async def test_a_ticket_has_at_most_50_participants(app, as_user):
     # Assigning someone already in the ticket adds nobody.
     r = await boss.patch(f"/api/v1/tickets/{tid}", json={"assigneeId": people[0]})
     assert r.status_code == 200
+
+
+async def test_removing_the_assignee_unassigns_the_ticket(app, as_user):
+    await register(app, "tech", "tech2")
+    alice, boss = as_user("alice"), as_user("boss", role="admin", name="Boss")
+    tid = (await ticket_with(alice))["id"]
+    await boss.patch(f"/api/v1/tickets/{tid}", json={"assigneeId": "tech", "status": "Assigned"})
+    assert (await boss.delete(f"/api/v1/tickets/{tid}/participants/tech")).status_code == 204
+    ticket = (await alice.get(f"/api/v1/tickets/{tid}")).json()
+    assert ticket["assigneeId"] is None and ticket["status"] == "Assigned"
+    assert (await _history(alice, tid))[-2:] == ["Boss removed Tech", "Boss unassigned the ticket"]
+    # An assignee who leaves hands the ticket back too.
+    await boss.patch(f"/api/v1/tickets/{tid}", json={"assigneeId": "tech2"})
+    tech2 = as_user("tech2", name="Tech2")
+    assert (await tech2.delete(f"/api/v1/tickets/{tid}/participants/tech2")).status_code == 204
+    assert (await alice.get(f"/api/v1/tickets/{tid}")).json()["assigneeId"] is None
+    assert (await _history(alice, tid))[-2:] == ["Tech2 left the ticket", "Tech2 unassigned the ticket"]
+
+
+async def test_ticket_updates_carry_no_unread_count_of_the_actor(app, as_user):
+    await register(app, "bob")
+    alice = as_user("alice")
+    tid = (await ticket_with(alice, "bob"))["id"]
+    for i in range(3):
+        await as_user("bob").post(f"/api/v1/tickets/{tid}/messages", json={"content": f"hi {i}"})
+    bob = await open_socket(app.base_url, "bob", app.token("bob", name="Bob"))
+    try:
+        r = await alice.patch(f"/api/v1/tickets/{tid}", json={"title": "Renamed"})
+        assert r.status_code == 200 and r.json()["unreadCount"] == 3  # alice's own answer has hers
+        update = await bob.wait("ticketUpdate")
+        assert update["ticket"]["title"] == "Renamed"
+        assert "unreadCount" not in update["ticket"]
+    finally:
+        await bob.client.disconnect()

@@ -1,3 +1,5 @@
+"""The attachments table (for Alembic and the migrations-match-models test; services use plain SQL)."""
+
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 

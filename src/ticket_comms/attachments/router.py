@@ -1,3 +1,5 @@
+"""Attachment endpoints: upload (streamed), download by token or signed link, thumbnails."""
+
 from __future__ import annotations
 
 import re
@@ -75,7 +77,12 @@ async def _serve(ctx: Ctx, request: Request, attachment_id: UUID, *, thumbnail: 
     if "signature" in query or "expires" in query:
         # A signed URL is its own authorisation (for <img> tags and email links), so no token is needed.
         expires = query.get("expires", "")
-        if not expires.isdigit() or len(expires) > 12:
+        bound_to = query.get("user")
+        if (
+            not expires.isdigit()
+            or len(expires) > 12
+            or (bound_to is not None and not 0 < len(bound_to) <= 255)
+        ):
             raise Forbidden("The download link is not valid.", code="bad_signature")
         signing.verify(
             ctx.settings,
@@ -83,7 +90,12 @@ async def _serve(ctx: Ctx, request: Request, attachment_id: UUID, *, thumbnail: 
             thumbnail=thumbnail,
             expires=int(expires),
             signature=query.get("signature", ""),
+            user_id=bound_to,
         )
+        if bound_to is not None:
+            # A link given to one person works only while they may see the attachment: a participant
+            # removed from the ticket loses it at once (404, as for anything they cannot see).
+            user = await service.link_holder(ctx, bound_to)
     else:
         user = await current_user(request)
     found = await service.find_download(ctx, attachment_id, thumbnail=thumbnail, user=user)

@@ -213,6 +213,14 @@ FROM attachments a WHERE a.id = %(id)s
 """
 
 
+async def link_holder(ctx: AppContext, user_id: str) -> CurrentUser:
+    """The user a signed link was given to, as they are now (404 once they no longer exist)."""
+    row = await ctx.db.fetch_one("SELECT id, role FROM users WHERE id = %s", (user_id,))
+    if row is None:
+        raise AttachmentNotFound()
+    return CurrentUser(row["id"], row["role"])
+
+
 async def find_download(
     ctx: AppContext, attachment_id: UUID, *, thumbnail: bool, user: CurrentUser | None
 ) -> Download:

@@ -1,3 +1,5 @@
+"""The users table (for Alembic and the migrations-match-models test; services use plain SQL)."""
+
 from sqlalchemy import Boolean, Column, DateTime, Index, Table, Text, func, text
 
 from ticket_comms.tables import metadata

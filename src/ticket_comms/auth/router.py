@@ -1,3 +1,5 @@
+"""The caller's own profile (`GET /me`) and registering a user ahead of their first sign-in (`PUT /users/{id}`)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Path

@@ -1,3 +1,5 @@
+"""Chat tables: messages (with the search vector), reactions (for Alembic; services use plain SQL)."""
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,

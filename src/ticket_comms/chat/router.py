@@ -1,3 +1,5 @@
+"""Chat endpoints: a ticket's messages (list, send, edit, delete, react), read marks, unread counts, search."""
+
 from __future__ import annotations
 
 from uuid import UUID

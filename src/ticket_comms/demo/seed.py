@@ -154,7 +154,7 @@ class Clock:
         self.windows: list[tuple[datetime, datetime, datetime]] = []
         self.tickets: list[UUID] = []
 
-    async def _now(self) -> datetime:
+    async def now(self) -> datetime:
         row = await self.ctx.db.fetch_one("SELECT clock_timestamp() AS now")
         assert row is not None
         return row["now"]
@@ -186,12 +186,12 @@ class _Step:
         self.started: datetime | None = None
 
     async def __aenter__(self) -> None:
-        self.started = await self.clock._now()
+        self.started = await self.clock.now()
 
     async def __aexit__(self, *exc: object) -> None:
         if exc[0] is None:
             assert self.started is not None
-            self.clock.windows.append((self.started, await self.clock._now(), self.at))
+            self.clock.windows.append((self.started, await self.clock.now(), self.at))
 
 
 async def _register_cast(ctx: AppContext) -> None:
@@ -215,7 +215,7 @@ async def seed(ctx: AppContext) -> SeedResult:
                 return SeedResult(created=False)
             await _register_cast(ctx)
             clock = Clock(ctx)
-            now = await clock._now()
+            now = await clock.now()
             today = now.replace(hour=0, minute=0, second=0, microsecond=0)
             if now - today < timedelta(hours=12):
                 today -= timedelta(days=1)  # early in the day: the stories' morning has not happened yet

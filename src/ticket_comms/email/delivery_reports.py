@@ -2,9 +2,15 @@
 `POST /email/inbound` or received by the built-in inbound SMTP listener; and what any report (these or
 SES's, see ses_webhook.py) does to its email log.
 
-A report is matched to its email log by what the relay cannot rewrite: the ENVID we set (the log id),
-then the Message-ID we set (which carries the log id) or our `X-Email-Log-Id` header in the returned
-headers, then the original recipient's most recent sent email. Never by the subject.
+A report changes only an email it proves to be about: the signed bounce address it was sent to (VERP,
+addresses.py), or our own ids in it: the ENVID we set (the log id), the Message-ID we set (which
+carries the log id) or our `X-Email-Log-Id` header in the returned headers. Never by a recipient
+address alone, never by the subject. It suppresses only that email's own recipient, and never for
+security mail (OTPRequested) on one report: those are marked in the timeline for admins instead.
+
+Mail is parsed in a thread, after a cheap count of its parts, with bounds on parts, nesting and size:
+a crafted report cannot hold the event loop. The inbound SMTP listener takes mail only for the bounce
+address, and only from INBOUND_SMTP_NETWORKS.
 """
 
 from __future__ import annotations
@@ -12,22 +18,33 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ipaddress
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from ticket_comms.catalogue import ALWAYS_EMAILED
+from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.email.addresses import log_id_from_message_id
+from ticket_comms.email.addresses import bounce_address, log_id_from_bounce_address, log_id_from_message_id
 from ticket_comms.email.suppressions import suppress
 from ticket_comms.wire import jsonb
 
 log = logging.getLogger(__name__)
 
 MAX_INBOUND_BYTES = 10 * 1024 * 1024
+# A delivery report has a handful of parts; mail with more, or nested deeper, is not one we read.
+MAX_PARTS = 100
+MAX_DEPTH = 8
+MAX_ID_LENGTH = 998
 DELIVERED_ACTIONS = {"delivered", "relayed", "expanded"}
+# Headers in which an MTA piping mail to /email/inbound names the address it was delivered to.
+DELIVERED_TO_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
+PART_START_RE = re.compile(rb"(?im)^content-type:")
 
 
 @dataclass
@@ -44,6 +61,8 @@ class Report:
     message_ids: list[str] = field(default_factory=list)
     log_ids: list[str] = field(default_factory=list)
     recipients: list[RecipientReport] = field(default_factory=list)
+    # The addresses the report was delivered to (the envelope, or the headers an MTA adds).
+    delivered_to: list[str] = field(default_factory=list)
 
 
 def address_of(value: str | None) -> str | None:
@@ -52,6 +71,20 @@ def address_of(value: str | None) -> str | None:
         return None
     kind, sep, address = str(value).partition(";")
     return (address if sep else kind).strip().strip("<>").lower() or None
+
+
+def _header(message: Any, name: str) -> str | None:
+    """A header's text, or None when absent or malformed (a report is written by strangers)."""
+    try:
+        value = message.get(name)
+    except Exception:  # the email package raises many kinds on malformed headers
+        return None
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or "\x00" in text or len(text) > MAX_ID_LENGTH:
+        return None
+    return text
 
 
 def _returned_headers(part: Any) -> Any:
@@ -68,10 +101,34 @@ def _returned_headers(part: Any) -> Any:
     return None
 
 
+def _depth(message: Any, limit: int) -> int:
+    """How deeply `message`'s parts nest (stops counting past `limit`)."""
+    deepest = 0
+    stack = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload)
+    return deepest
+
+
 def parse_report(raw: bytes) -> Report | None:
-    """The delivery status notification in `raw`, or None when it is not one."""
+    """The delivery status notification in `raw`, or None when it is not one (or is too large or complex
+    to be one). Blocking: call it through a thread."""
+    if len(raw) > MAX_INBOUND_BYTES or len(PART_START_RE.findall(raw[:MAX_INBOUND_BYTES])) > MAX_PARTS:
+        return None
     message = email.message_from_bytes(raw, policy=email.policy.default)
+    if _depth(message, MAX_DEPTH) > MAX_DEPTH:
+        return None
     report = Report()
+    for name in DELIVERED_TO_HEADERS:
+        value = _header(message, name)
+        if value:
+            report.delivered_to.extend(a for a in (address_of(v) for v in value.split(",")) if a)
     found = False
     for part in message.walk():
         ctype = part.get_content_type()
@@ -80,29 +137,31 @@ def parse_report(raw: bytes) -> Report | None:
             if not isinstance(blocks, list) or not blocks:
                 continue
             found = True
-            envid = blocks[0].get("Original-Envelope-Id")
+            envid = _header(blocks[0], "Original-Envelope-Id")
             if envid:
-                report.envelope_id = str(envid).strip()
+                report.envelope_id = envid
             for block in blocks[1:]:
-                action = str(block.get("Action", "")).strip().lower()
+                action = (_header(block, "Action") or "").lower()
                 if not action:
                     continue
                 report.recipients.append(
                     RecipientReport(
                         action=action,
-                        status=str(block.get("Status", "")).strip(),
-                        recipient=address_of(block.get("Original-Recipient"))
-                        or address_of(block.get("Final-Recipient")),
-                        diagnostic=str(block.get("Diagnostic-Code", "")).strip() or None,
+                        status=_header(block, "Status") or "",
+                        recipient=address_of(_header(block, "Original-Recipient"))
+                        or address_of(_header(block, "Final-Recipient")),
+                        diagnostic=_header(block, "Diagnostic-Code"),
                     )
                 )
         else:
             headers = _returned_headers(part)
             if headers is not None:
-                if headers.get("Message-ID"):
-                    report.message_ids.append(str(headers["Message-ID"]).strip())
-                if headers.get("X-Email-Log-Id"):
-                    report.log_ids.append(str(headers["X-Email-Log-Id"]).strip())
+                message_id = _header(headers, "Message-ID")
+                if message_id:
+                    report.message_ids.append(message_id)
+                log_id = _header(headers, "X-Email-Log-Id")
+                if log_id:
+                    report.log_ids.append(log_id)
     return report if found else None
 
 
@@ -115,39 +174,28 @@ def _uuid(value: str | None) -> UUID | None:
         return None
 
 
-async def match_log(conn: Connection, report: Report, recipient: str | None) -> dict[str, Any] | None:
+MATCH_COLUMNS = "id, recipient_email, status, template_name"
+
+
+async def match_log(
+    conn: Connection, report: Report, settings: Settings | None = None
+) -> dict[str, Any] | None:
+    """The email log `report` proves to be about: by a signed bounce address, or by our own ids in it."""
     candidates = [
+        *(log_id_from_bounce_address(settings, a) for a in report.delivered_to if settings is not None),
         _uuid(report.envelope_id),
         *(_uuid(x) for x in report.log_ids),
         *(log_id_from_message_id(m) for m in report.message_ids),
     ]
     ids = [c for c in candidates if c is not None]
-    if ids:
-        cur = await conn.execute(
-            "SELECT id, recipient_email, status FROM email_logs WHERE id = ANY(%s) "
-            "ORDER BY array_position(%s::uuid[], id) LIMIT 1",
-            (ids, ids),
-        )
-        row = await cur.fetchone()
-        if row is not None:
-            return row
-    if report.message_ids:
-        cur = await conn.execute(
-            "SELECT id, recipient_email, status FROM email_logs WHERE message_id = ANY(%s) LIMIT 1",
-            (report.message_ids,),
-        )
-        row = await cur.fetchone()
-        if row is not None:
-            return row
-    if recipient:
-        cur = await conn.execute(
-            "SELECT id, recipient_email, status FROM email_logs "
-            "WHERE lower(recipient_email) = %s AND status IN ('Sent', 'Delivered', 'Bounced') "
-            "ORDER BY created_at DESC LIMIT 1",
-            (recipient.lower(),),
-        )
-        return await cur.fetchone()
-    return None
+    if not ids:
+        return None
+    cur = await conn.execute(
+        f"SELECT {MATCH_COLUMNS} FROM email_logs WHERE id = ANY(%s) "
+        "ORDER BY array_position(%s::uuid[], id) LIMIT 1",
+        (ids, ids),
+    )
+    return await cur.fetchone()
 
 
 APPLY = """
@@ -179,17 +227,49 @@ async def apply_report(
     )
 
 
-async def process_inbound(ctx: AppContext, raw: bytes) -> dict[str, Any]:
-    """Apply a delivery status notification. Mail that is not one is accepted and ignored."""
-    report = parse_report(raw)
+async def suppress_recipient(
+    conn: Connection, row: dict[str, Any], *, reason: str, detail: str | None
+) -> None:
+    """Suppress the matched email's own recipient, never an address a report merely names. Security mail
+    (OTPRequested) is never suppressed by one report: the timeline and the log say so for admins."""
+    if row["template_name"] in ALWAYS_EMAILED:
+        log.warning(
+            "a report would suppress the address of security mail; not suppressed",
+            extra={"fields": {"emailLogId": str(row["id"]), "reason": reason}},
+        )
+        await apply_report(
+            conn,
+            row["id"],
+            status=None,
+            event_type="suppression_skipped",
+            detail={"reason": reason, "why": "security mail is never suppressed by a single report"},
+        )
+        return
+    await suppress(conn, row["recipient_email"], reason=reason, detail=detail, log_id=row["id"])
+
+
+def _same_address(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and str(a).strip().lower() == str(b).strip().lower()
+
+
+async def process_inbound(
+    ctx: AppContext, raw: bytes, *, delivered_to: list[str] | None = None
+) -> dict[str, Any]:
+    """Apply a delivery status notification. Mail that is not one is accepted and ignored.
+    `delivered_to`: the envelope recipients, when the mail came by SMTP."""
+    report = await asyncio.to_thread(parse_report, raw)
     if report is None:
         return {"isReport": False, "matched": []}
+    if delivered_to:
+        report.delivered_to[:0] = [a.lower() for a in delivered_to]
     matched: list[dict[str, Any]] = []
     async with ctx.db.transaction() as conn:
+        row = await match_log(conn, report, ctx.settings)
+        if row is None:
+            return {"isReport": True, "matched": []}
         for rcpt in report.recipients or [RecipientReport("", "", None, None)]:
-            row = await match_log(conn, report, rcpt.recipient)
-            if row is None:
-                continue
+            if rcpt.recipient and not _same_address(rcpt.recipient, row["recipient_email"]):
+                continue  # about someone else: our email had one recipient
             detail = {
                 "action": rcpt.action,
                 "status": rcpt.status,
@@ -206,13 +286,7 @@ async def process_inbound(ctx: AppContext, raw: bytes) -> dict[str, Any]:
             error = f"{rcpt.status} {rcpt.diagnostic or ''}".strip() if status == "Bounced" else None
             await apply_report(conn, row["id"], status=status, event_type=kind, detail=detail, error=error)
             if status == "Bounced" and rcpt.status.startswith("5"):
-                await suppress(
-                    conn,
-                    rcpt.recipient or row["recipient_email"],
-                    reason="Bounce",
-                    detail=error,
-                    log_id=row["id"],
-                )
+                await suppress_recipient(conn, row, reason="Bounce", detail=error)
             matched.append(
                 {"emailLogId": str(row["id"]), "action": rcpt.action, "status": status or row["status"]}
             )
@@ -221,17 +295,56 @@ async def process_inbound(ctx: AppContext, raw: bytes) -> dict[str, Any]:
 
 class InboundSmtp:
     """INBOUND_SMTP_PORT: an SMTP listener for mail to the bounce address, so delivery reports need no
-    MTA piping them to /email/inbound. Every message is handled as that endpoint handles it."""
+    MTA piping them to /email/inbound. It takes mail only from INBOUND_SMTP_NETWORKS and only for the
+    bounce address (plain or signed per email); every message is handled as that endpoint handles it."""
 
     def __init__(self, ctx: AppContext, host: str, port: int):
         self.ctx = ctx
         self.host = host
         self.port = port
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in ctx.settings.inbound_smtp_networks]
+        local, _, domain = bounce_address(ctx.settings).lower().rpartition("@")
+        self._local = local
+        self._domain = domain
         self._server: asyncio.AbstractServer | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    def _peer_allowed(self, session: Any) -> bool:
+        peer = session.peer[0] if isinstance(session.peer, tuple) else session.peer
         try:
-            await process_inbound(self.ctx, envelope.original_content or b"")
+            address = ipaddress.ip_address(str(peer).split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def _ours(self, address: str) -> bool:
+        local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+        return domain == self._domain and (local == self._local or local.startswith(self._local + "+"))
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if not self._peer_allowed(session):
+            return "554 5.7.1 Not accepting mail from your network"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if not self._ours(address):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self._peer_allowed(session):
+            return "554 5.7.1 Not accepting mail from your network"
+        try:
+            await process_inbound(
+                self.ctx, envelope.original_content or b"", delivered_to=[str(a) for a in envelope.rcpt_tos]
+            )
         except Exception:
             log.exception("could not process an inbound message")
             return "451 4.3.0 Could not process the message now; try again later"

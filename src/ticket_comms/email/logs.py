@@ -11,38 +11,97 @@ from pydantic import BaseModel
 from ticket_comms.context import AppContext
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.pagination import decode_cursor, encode_cursor
+from ticket_comms.wire import iso
 
 # The delivery statuses an email log moves through (the contract's EmailStatus).
 EMAIL_STATUSES = ("Pending", "Sent", "Delivered", "Bounced", "Failed")
+
+# The wire shapes (the answers, and the OpenAPI document).
+
+
+class EmailLogEvent(BaseModel):
+    type: str
+    at: str
+    detail: dict[str, Any]
+
+
+class EmailLogOut(BaseModel):
+    id: str
+    templateName: str
+    recipientEmail: str
+    recipientId: str | None
+    subject: str | None
+    status: str
+    attempts: int
+    sentAt: str | None
+    deliveredAt: str | None
+    errorMessage: str | None
+    providerMessageId: str | None
+    messageId: str
+    eventId: str | None
+    nextAttemptAt: str | None
+    createdAt: str
+    updatedAt: str
+    events: list[EmailLogEvent] | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any], *, with_events: bool = False) -> EmailLogOut:
+        log = cls(
+            id=str(row["id"]),
+            templateName=row["template_name"],
+            recipientEmail=row["recipient_email"],
+            recipientId=row["recipient_id"],
+            subject=row["subject"],
+            status=row["status"],
+            attempts=row["attempts"],
+            sentAt=iso(row["sent_at"]),
+            deliveredAt=iso(row["delivered_at"]),
+            errorMessage=row["error_message"],
+            providerMessageId=row["provider_message_id"],
+            messageId=row["message_id"],
+            eventId=str(row["event_id"]) if row["event_id"] else None,
+            nextAttemptAt=iso(row["next_attempt_at"]) if row["status"] == "Pending" else None,
+            createdAt=iso(row["created_at"]) or "",
+            updatedAt=iso(row["updated_at"]) or "",
+        )
+        if with_events:
+            log.events = [EmailLogEvent.model_validate(e) for e in row["events"]]
+        return log
+
+    def dump(self) -> dict[str, Any]:
+        """The answer: `events` only on a single log (the list leaves the timelines out)."""
+        return self.model_dump(exclude={"events"} if self.events is None else set())
+
+
+class EmailLogPage(BaseModel):
+    items: list[EmailLogOut]
+    nextCursor: str | None
+
+
+class DailyStats(BaseModel):
+    date: str
+    total: int
+    pending: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+
+
+class EmailStats(BaseModel):
+    total: int
+    pending: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+    daily: list[DailyStats] | None = None
+
 
 LOG_COLUMNS = """
     id, event_id, template_name, recipient_email, recipient_id, subject, status, attempts, sent_at,
     delivered_at, error_message, provider_message_id, message_id, next_attempt_at, created_at, updated_at
 """
-
-
-def log_out(row: dict[str, Any], *, with_events: bool = False) -> dict[str, Any]:
-    out = {
-        "id": str(row["id"]),
-        "templateName": row["template_name"],
-        "recipientEmail": row["recipient_email"],
-        "recipientId": row["recipient_id"],
-        "subject": row["subject"],
-        "status": row["status"],
-        "attempts": row["attempts"],
-        "sentAt": row["sent_at"].isoformat() if row["sent_at"] else None,
-        "deliveredAt": row["delivered_at"].isoformat() if row["delivered_at"] else None,
-        "errorMessage": row["error_message"],
-        "providerMessageId": row["provider_message_id"],
-        "messageId": row["message_id"],
-        "eventId": str(row["event_id"]) if row["event_id"] else None,
-        "nextAttemptAt": row["next_attempt_at"].isoformat() if row["status"] == "Pending" else None,
-        "createdAt": row["created_at"].isoformat(),
-        "updatedAt": row["updated_at"].isoformat(),
-    }
-    if with_events:
-        out["events"] = row["events"]
-    return out
 
 
 def _check_range(start: datetime | None, end: datetime | None) -> None:
@@ -94,7 +153,7 @@ async def list_logs(
     rows = await ctx.db.fetch_all(sql, params)
     page = rows[:limit]
     return {
-        "items": [log_out(r) for r in page],
+        "items": [EmailLogOut.of(r).dump() for r in page],
         "nextCursor": encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None,
     }
 
@@ -103,7 +162,7 @@ async def get_log(ctx: AppContext, log_id: UUID) -> dict[str, Any]:
     row = await ctx.db.fetch_one(f"SELECT {LOG_COLUMNS}, events FROM email_logs WHERE id = %s", (log_id,))
     if row is None:
         raise NotFound("Email log not found.", code="email_log_not_found")
-    return log_out(row, with_events=True)
+    return EmailLogOut.of(row, with_events=True).dump()
 
 
 # Counts by status in one pass; the same columns serve the totals and the per-day series.
@@ -134,64 +193,11 @@ async def stats(
         cur = await conn.execute(STATS, params)
         row = await cur.fetchone()
         assert row is not None
-        out: dict[str, Any] = {k: row[k] for k in COUNTS}
-        if daily:
-            cur = await conn.execute(DAILY, params)
-            out["daily"] = [
-                {"date": r["day"].isoformat(), **{k: r[k] for k in COUNTS}} for r in await cur.fetchall()
-            ]
-    return out
-
-
-# Response shapes (for the OpenAPI document).
-
-
-class EmailLogEvent(BaseModel):
-    type: str
-    at: str
-    detail: dict[str, Any]
-
-
-class EmailLogOut(BaseModel):
-    id: str
-    templateName: str
-    recipientEmail: str
-    recipientId: str | None
-    subject: str | None
-    status: str
-    attempts: int
-    sentAt: str | None
-    deliveredAt: str | None
-    errorMessage: str | None
-    providerMessageId: str | None
-    messageId: str
-    eventId: str | None
-    nextAttemptAt: str | None
-    createdAt: str
-    updatedAt: str
-    events: list[EmailLogEvent] | None = None
-
-
-class EmailLogPage(BaseModel):
-    items: list[EmailLogOut]
-    nextCursor: str | None
-
-
-class DailyStats(BaseModel):
-    date: str
-    total: int
-    pending: int
-    sent: int
-    delivered: int
-    bounced: int
-    failed: int
-
-
-class EmailStats(BaseModel):
-    total: int
-    pending: int
-    sent: int
-    delivered: int
-    bounced: int
-    failed: int
-    daily: list[DailyStats] | None = None
+        out = EmailStats(**{k: row[k] for k in COUNTS})
+        if not daily:
+            return out.model_dump(exclude={"daily"})
+        cur = await conn.execute(DAILY, params)
+        out.daily = [
+            DailyStats(date=r["day"].isoformat(), **{k: r[k] for k in COUNTS}) for r in await cur.fetchall()
+        ]
+    return out.model_dump()

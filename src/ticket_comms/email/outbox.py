@@ -67,7 +67,7 @@ WITH due AS (
             'type', 'attempt', 'at', now(), 'detail', jsonb_build_object('attempt', l.attempts + 1)))
     FROM due, events e
     WHERE l.id = due.id AND e.id = l.event_id
-    RETURNING l.id, l.template_name, l.recipient_id, l.recipient_email, l.recipient_name, l.message_id,
+    RETURNING l.id, l.event_id, l.template_name, l.recipient_id, l.recipient_email, l.recipient_name, l.message_id,
               l.attempts, l.created_at, e.type AS event_type, e.ticket_id, e.data
 )
 -- The current version of each template (and the layout), so unchanged ones are not read again.
@@ -173,6 +173,24 @@ class ResultWriter:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
+
+
+# The event's secret variables, replaced once no email of the event still needs them (none is Pending).
+REDACT_EVENT = """
+UPDATE events e SET data = jsonb_set(e.data, %(path)s::text[], to_jsonb(%(redacted)s::text))
+WHERE e.id = %(event_id)s AND e.data #> %(path)s::text[] IS NOT NULL
+  AND e.data #>> %(path)s::text[] IS DISTINCT FROM %(redacted)s
+  AND NOT EXISTS (SELECT 1 FROM email_logs l WHERE l.event_id = e.id AND l.status = 'Pending')
+"""
+
+
+async def redact_event(db: Database, event_id: UUID, names: tuple[str, ...], redacted: str) -> None:
+    """Replace the event's secret variables (dotted names) once its emails are done with them."""
+    async with db.connection() as conn:
+        for name in names:
+            await conn.execute(
+                REDACT_EVENT, {"event_id": event_id, "path": name.split("."), "redacted": redacted}
+            )
 
 
 async def claim(db: Database, worker_id: int, limit: int, layout: str) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from ticket_comms.email.outbox import Result
 from ticket_comms.email.transports import SendResult
@@ -73,5 +74,20 @@ def outcome(
             "at": now.isoformat(),
             "detail": {"reply": result.reply, "retryAt": retry_at.isoformat()},
         },
+        now,
+    )
+
+
+def withdrawn_result(log_id: UUID, reason: str, now: datetime) -> Result:
+    """An email not sent because, since it was queued, its recipient stopped wanting it (`reason`)."""
+    error = f"Not sent: {reason}."
+    return Result(
+        log_id,
+        "Failed",
+        None,
+        error,
+        None,
+        None,
+        {"type": "withdrawn", "at": now.isoformat(), "detail": {"reason": reason}},
         now,
     )

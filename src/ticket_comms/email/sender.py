@@ -8,17 +8,20 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
+from ticket_comms.catalogue import REDACTED, SECRET_VARIABLES, redact, secret_values
 from ticket_comms.context import AppContext
 from ticket_comms.email import outbox, templates
-from ticket_comms.email.addresses import bounce_address
+from ticket_comms.email.addresses import bounce_address_for
 from ticket_comms.email.composer import Composer
 from ticket_comms.email.outbox import OUTBOX_CHANNEL, WORKER_LOCK_CLASS, Result, ResultWriter
-from ticket_comms.email.retry_policy import outcome
+from ticket_comms.email.retry_policy import outcome, withdrawn_result
 from ticket_comms.email.transports import OutgoingEmail, SendResult, Transport
 from ticket_comms.errors import NotFound
 
@@ -34,11 +37,25 @@ RECOVER_EVERY_SECONDS = 5.0
 IDLE_POLL_SECONDS = 5.0
 
 
+# Asked just before sending a batch: which claimed emails the recipient no longer wants (unsubscribed,
+# muted, suppressed since the email was queued), by log id, with the reason. Given by the process that
+# builds the worker (the rules are notifications').
+Recheck = Callable[[AppContext, list[dict[str, Any]]], Coroutine[Any, Any, dict[UUID, str]]]
+
+
 class EmailSender:
     """Claims due email logs and sends them, `CONCURRENCY` at a time."""
 
-    def __init__(self, ctx: AppContext, transport: Transport, *, concurrency: int = CONCURRENCY):
+    def __init__(
+        self,
+        ctx: AppContext,
+        transport: Transport,
+        *,
+        concurrency: int = CONCURRENCY,
+        recheck: Recheck | None = None,
+    ):
         self.ctx = ctx
+        self.recheck = recheck
         self.settings = ctx.settings
         self.transport = transport
         self.concurrency = concurrency
@@ -151,6 +168,15 @@ class EmailSender:
             for name, v in versions.items()
             if v is not None and name in self._templates
         }
+        if self.recheck is not None:
+            withdrawn = await self.recheck(self.ctx, rows)
+            if withdrawn:
+                rows = [r for r in rows if r["id"] not in withdrawn]
+                now = datetime.now(UTC)
+                for log_id, reason in withdrawn.items():
+                    task = asyncio.create_task(self.writer.put(withdrawn_result(log_id, reason, now)))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
         for row in rows:
             task = asyncio.create_task(self._send_one(row, by_name))
             self._inflight.add(task)
@@ -158,9 +184,12 @@ class EmailSender:
 
     async def _send_one(self, row: dict[str, Any], by_name: dict[str, templates.Template]) -> None:
         subject: str | None = None
+        # Secrets (a one-time code) go into the email but never into what is kept: the log's subject
+        # is redacted now, the event's data once no attempt needs it any more.
+        secrets = secret_values(row["event_type"], row["data"])
         try:
             rendered, unsubscribe = await self.composer.render(row, by_name)
-            subject = rendered.subject
+            subject = redact(rendered.subject, secrets)
             raw = await self.composer.message(row, rendered, unsubscribe)
         except Exception as exc:
             reason = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
@@ -175,14 +204,17 @@ class EmailSender:
                     f"Could not compose the email: {reason}",
                     None,
                     None,
-                    {"type": "failed", "at": now.isoformat(), "detail": {"reason": reason}},
+                    {"type": "failed", "at": now.isoformat(), "detail": {"reason": redact(reason, secrets)}},
                     now,
                 )
             )
+            await self._forget_secrets(row, secrets)
             return
         try:
             result = await self.transport.send(
-                OutgoingEmail(str(row["id"]), bounce_address(self.settings), row["recipient_email"], raw)
+                OutgoingEmail(
+                    str(row["id"]), bounce_address_for(self.settings, row["id"]), row["recipient_email"], raw
+                )
             )
         except Exception as exc:
             # A transport bug must not strand the claimed row: record it as a transient failure.
@@ -190,6 +222,15 @@ class EmailSender:
                 "the transport failed unexpectedly", extra={"fields": {"emailLogId": str(row["id"])}}
             )
             result = SendResult(False, reply=f"{exc.__class__.__name__}: {exc}")
-        await self.writer.put(outcome(self.settings, row, result, subject, datetime.now(UTC)))
+        done = outcome(self.settings, row, result, subject, datetime.now(UTC))
+        await self.writer.put(done)
         if result.ok:
             self.sent += 1
+        if done.status != "Pending":
+            await self._forget_secrets(row, secrets)
+
+    async def _forget_secrets(self, row: dict[str, Any], secrets: list[str]) -> None:
+        if secrets:
+            await outbox.redact_event(
+                self.ctx.db, row["event_id"], SECRET_VARIABLES[row["event_type"]], REDACTED
+            )

@@ -19,8 +19,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ticket_comms.context import AppContext
-from ticket_comms.email.delivery_reports import Report, address_of, apply_report, match_log
-from ticket_comms.email.suppressions import suppress
+from ticket_comms.database import Connection
+from ticket_comms.email.delivery_reports import (
+    MATCH_COLUMNS,
+    Report,
+    address_of,
+    apply_report,
+    match_log,
+    suppress_recipient,
+)
 from ticket_comms.errors import BadRequest, Forbidden
 
 SNS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -108,6 +115,10 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise BadRequest("Not an SNS message.", code="not_sns")
     await verify_sns(message)
+    # Only our own topics: anyone can sign SNS messages of a topic of theirs, and confirming a foreign
+    # subscription would let a stranger's topic post events here.
+    if str(message.get("TopicArn", "")) not in ctx.settings.ses_topic_arns:
+        raise Forbidden("This SNS topic is not one of SES_TOPIC_ARNS.", code="unknown_topic")
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
         url = str(message.get("SubscribeURL", ""))
@@ -128,6 +139,17 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
     return {"type": kind, **(await apply_ses_event(ctx, event))}
 
 
+async def _suppress_reported(
+    conn: Connection, row: dict[str, Any], reported: Any, reason: str, detail: str
+) -> None:
+    """Suppress the email's own recipient when the bounce or complaint names it (or names nobody);
+    addresses it names that the email was not sent to are ignored."""
+    named = [address_of(str(r.get("emailAddress", ""))) for r in reported or [] if isinstance(r, dict)]
+    if named and (row["recipient_email"] or "").lower() not in named:
+        return
+    await suppress_recipient(conn, row, reason=reason, detail=detail)
+
+
 async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, Any]:
     kind = str(event.get("eventType") or event.get("notificationType") or "")
     mail: dict[str, Any] = event["mail"] if isinstance(event.get("mail"), dict) else {}
@@ -141,7 +163,7 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
         row = None
         if provider_id:
             cur = await conn.execute(
-                "SELECT id, recipient_email, status FROM email_logs WHERE provider_message_id = %s LIMIT 1",
+                f"SELECT {MATCH_COLUMNS} FROM email_logs WHERE provider_message_id = %s LIMIT 1",
                 (provider_id,),
             )
             row = await cur.fetchone()
@@ -172,12 +194,7 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
                 error=error,
             )
             if permanent:
-                for rcpt in bounce.get("bouncedRecipients") or [{"emailAddress": row["recipient_email"]}]:
-                    address = (
-                        address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
-                    )
-                    if address:
-                        await suppress(conn, address, reason="Bounce", detail=error, log_id=row["id"])
+                await _suppress_reported(conn, row, bounce.get("bouncedRecipients"), "Bounce", error)
         elif kind == "Complaint":
             complaint: dict[str, Any] = event["complaint"] if isinstance(event.get("complaint"), dict) else {}
             await apply_report(
@@ -187,12 +204,9 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
                 event_type="complained",
                 detail={"source": "ses", "complaint": complaint},
             )
-            for rcpt in complaint.get("complainedRecipients") or [{"emailAddress": row["recipient_email"]}]:
-                address = address_of(str(rcpt.get("emailAddress", ""))) if isinstance(rcpt, dict) else None
-                if address:
-                    await suppress(
-                        conn, address, reason="Complaint", detail="complaint via SES", log_id=row["id"]
-                    )
+            await _suppress_reported(
+                conn, row, complaint.get("complainedRecipients"), "Complaint", "complaint via SES"
+            )
             status = row["status"]
         elif kind == "Reject":
             await apply_report(

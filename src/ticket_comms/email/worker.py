@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from ticket_comms.context import AppContext
-from ticket_comms.email.sender import EmailSender
+from ticket_comms.email.sender import EmailSender, Recheck
 from ticket_comms.email.transports import Transport
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,17 @@ Companion = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 class Worker:
     """The email sender plus its companion loops, supervised: restarted if they fail."""
 
-    def __init__(self, ctx: AppContext, transport: Transport, companions: Sequence[Companion] = ()):
+    def __init__(
+        self,
+        ctx: AppContext,
+        transport: Transport,
+        companions: Sequence[Companion] = (),
+        recheck: Recheck | None = None,
+    ):
         self.ctx = ctx
         self.transport = transport
         self.companions = tuple(companions)
+        self.recheck = recheck
         self.sender: EmailSender | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -39,7 +46,7 @@ class Worker:
 
     async def _supervise(self) -> None:
         while not self._stopping:
-            self.sender = EmailSender(self.ctx, self.transport)
+            self.sender = EmailSender(self.ctx, self.transport, recheck=self.recheck)
             companions = [asyncio.create_task(run(), name=name) for name, run in self.companions]
             try:
                 await self.sender.run()

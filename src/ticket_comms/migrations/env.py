@@ -1,3 +1,5 @@
+"""Alembic's environment: run the migrations online, one process at a time (advisory lock)."""
+
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 

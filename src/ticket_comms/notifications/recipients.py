@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from ticket_comms.catalogue import ALWAYS_EMAILED, NO_IN_APP, NO_PUSH
+from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.email.suppressions import suppressed_sql
 
@@ -110,3 +111,47 @@ async def of_ticket(conn: Connection, ticket_id: UUID, actor_id: str | None) -> 
     """The ticket's participants other than the actor, in the order they joined."""
     cur = await conn.execute(RECIPIENTS_OF_TICKET, {"ticket_id": ticket_id, "actor_id": actor_id})
     return await cur.fetchall()
+
+
+# The same facts as RECIPIENTS_*, now, for emails already queued: one query per claimed batch.
+CURRENT_WISHES = f"""
+SELECT x.id, x.email, coalesce(np.email_enabled, true) AS email_enabled, true AS chat_enabled,
+       coalesce(np.email_events_off, '{{}}') AS events_off, coalesce(tp.is_muted, false) AS is_muted,
+       {suppressed_sql("x.email")} AS suppressed
+FROM unnest(%(ids)s::uuid[], %(users)s::text[], %(emails)s::text[], %(tickets)s::uuid[])
+     AS x(id, user_id, email, ticket_id)
+LEFT JOIN notification_preferences np ON np.user_id = x.user_id
+LEFT JOIN ticket_participants tp ON tp.ticket_id = x.ticket_id AND tp.user_id = x.user_id
+"""
+
+WITHDRAWN_BECAUSE = {
+    "Muted": "the recipient muted the ticket after the email was queued",
+    "Disabled": "the recipient switched these emails off after the email was queued",
+    "Suppressed": "the address was suppressed after the email was queued",
+    "NoAddress": "the recipient has no email address",
+}
+
+
+async def withdrawn(ctx: AppContext, rows: list[dict[str, Any]]) -> dict[UUID, str]:
+    """Of the claimed emails `rows` (outbox rows: id, recipient_id, recipient_email, ticket_id,
+    event_type), those whose recipient no longer wants them, judged by `decide` on current preferences,
+    mutes and suppressions; by log id, with the reason."""
+    cur_rows = await ctx.db.fetch_all(
+        CURRENT_WISHES,
+        {
+            "ids": [r["id"] for r in rows],
+            "users": [r["recipient_id"] for r in rows],
+            "emails": [r["recipient_email"] for r in rows],
+            "tickets": [r["ticket_id"] for r in rows],
+        },
+    )
+    wishes = {w["id"]: w for w in cur_rows}
+    out: dict[UUID, str] = {}
+    for row in rows:
+        wish = wishes.get(row["id"])
+        if wish is None or row["recipient_id"] is None:
+            continue
+        decision = decide(wish, Event(row["event_type"], email_on=True))
+        if decision.email != "Pending":
+            out[row["id"]] = WITHDRAWN_BECAUSE.get(decision.email, decision.email)
+    return out

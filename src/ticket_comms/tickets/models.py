@@ -1,3 +1,5 @@
+"""Tickets and their participants (for Alembic and the migrations-match-models test; services use plain SQL)."""
+
 from sqlalchemy import (
     BigInteger,
     Boolean,

@@ -1,3 +1,5 @@
+"""Ticket endpoints: create, list, read, change; participants (list, add, remove, mute)."""
+
 from __future__ import annotations
 
 from uuid import UUID

@@ -1,3 +1,5 @@
+"""Ticket request bodies and the wire shapes of a ticket, its participants and pages."""
+
 from __future__ import annotations
 
 from datetime import datetime

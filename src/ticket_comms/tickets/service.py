@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ticket_comms.attachments import signing
 from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat import overview
 from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
@@ -116,11 +118,24 @@ async def _decorate(
     """Add the caller's unread count and the last message to each ticket, in two queries for the page."""
     if not rows:
         return []
-    unread = await chat.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
-    last = await chat.messages_at(
+    unread = await overview.unread_in_tickets(conn, user.id, [r["id"] for r in rows])
+    last = await overview.messages_at(
         conn, ctx.settings, [(r["id"], r["last_seq"]) for r in rows if r["last_seq"] > 0]
     )
     return [ticket_out(r, unread.get(r["id"], 0), last.get(r["id"])) for r in rows]
+
+
+def for_caller(ctx: AppContext, user: CurrentUser, ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as the caller gets it over HTTP: the last message's attachment links bound to them."""
+    if ticket["lastMessage"] is None:
+        return ticket
+    return {**ticket, "lastMessage": signing.for_viewer(ticket["lastMessage"], ctx.settings, user.id)}
+
+
+def room_view(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as every participant may see it in `ticketUpdate`: without the acting user's own
+    unread count (each client keeps its own)."""
+    return {k: v for k, v in ticket.items() if k != "unreadCount"}
 
 
 async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) -> dict[str, Any]:
@@ -142,9 +157,9 @@ async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) 
         ticket = (await _decorate(conn, ctx, user, [row]))[0]
     for participant_id in participant_ids:
         await ctx.broadcast.participant_added(row["id"], participant_id)
-    await ctx.broadcast.ticket_update(row["id"], ticket, "created")
+    await ctx.broadcast.ticket_update(row["id"], room_view(ticket), "created")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_tickets(
@@ -170,7 +185,7 @@ async def list_tickets(
         page = rows[:limit]
         items = await _decorate(conn, ctx, user, page)
     return {
-        "items": items,
+        "items": [for_caller(ctx, user, t) for t in items],
         "nextCursor": encode_cursor(page[-1]["last_activity_at"], page[-1]["id"])
         if len(rows) > limit
         else None,
@@ -181,7 +196,7 @@ async def get_ticket(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> dic
     async with ctx.db.connection() as conn:
         await require_access(conn, user, ticket_id)
         row = await _ticket_row(conn, ticket_id)
-        return (await _decorate(conn, ctx, user, [row]))[0]
+        return for_caller(ctx, user, (await _decorate(conn, ctx, user, [row]))[0])
 
 
 async def update_ticket(
@@ -251,9 +266,9 @@ async def update_ticket(
     for message in system_messages:
         await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
     if changes:
-        await ctx.broadcast.ticket_update(ticket_id, ticket, "updated")
+        await ctx.broadcast.ticket_update(ticket_id, room_view(ticket), "updated")
     await notifications.publish(ctx, outbox)
-    return ticket
+    return for_caller(ctx, user, ticket)
 
 
 async def list_participants(ctx: AppContext, user: CurrentUser, ticket_id: UUID) -> list[dict[str, Any]]:
@@ -334,10 +349,23 @@ async def remove_participant(ctx: AppContext, user: CurrentUser, ticket_id: UUID
             if user.id == user_id
             else f"{display_name(user)} removed {display_name(leaver)}"
         )
-        message = await chat.post_system_message(conn, ticket_id, note)
-    # Cut the socket access first, so the removed user does not receive the System message.
+        messages = [await chat.post_system_message(conn, ticket_id, note)]
+        updated = None
+        if ticket["assignee_id"] == user_id:
+            # An assignee who can no longer see the ticket cannot work it: it goes back to the queue.
+            await conn.execute(
+                "UPDATE tickets SET assignee_id = NULL, updated_at = now() WHERE id = %s", (ticket_id,)
+            )
+            messages.append(
+                await chat.post_system_message(conn, ticket_id, f"{display_name(user)} unassigned the ticket")
+            )
+            updated = (await _decorate(conn, ctx, user, [await _ticket_row(conn, ticket_id)]))[0]
+    # Cut the socket access first, so the removed user does not receive the System messages.
     await ctx.broadcast.participant_removed(ticket_id, user_id)
-    await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
+    for message in messages:
+        await ctx.broadcast.new_message(ticket_id, message_out(message, ctx.settings))
+    if updated is not None:
+        await ctx.broadcast.ticket_update(ticket_id, room_view(updated), "updated")
 
 
 async def set_muted(ctx: AppContext, user: CurrentUser, ticket_id: UUID, muted: bool) -> dict[str, Any]:

@@ -1,0 +1,254 @@
+"""Soak: one `serve` process under steady mixed load for SOAK_SECONDS; resources must plateau.
+
+Load, all at once: SOCKETS Socket.IO clients that keep connecting and leaving (each stays a random
+5-30 s), chat messages at MESSAGE_RATE per second over HTTP, an admin editing and previewing a
+template every 2 s, and events that send email through the inline worker (to the dev mailbox).
+
+Every SAMPLE_SECONDS the server's resident memory, open file descriptors, threads and PostgreSQL
+connections are recorded; the report gives the curve and each resource's slope over the second half
+of the run (a steady climb there is a leak). The issue's target run is 30 minutes, 2,000 sockets and
+200 messages/s on a quiet machine: `SOAK_SECONDS=1800 SOCKETS=2000 MESSAGE_RATE=200 make soak`.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import socketio
+
+from bench.common import database, serve, token
+
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
+SOCKETS = int(os.environ.get("SOCKETS", "2000"))
+MESSAGE_RATE = float(os.environ.get("MESSAGE_RATE", "200"))
+SAMPLE_SECONDS = float(os.environ.get("SAMPLE_SECONDS", str(max(5.0, SOAK_SECONDS / 60))))
+USERS = int(os.environ.get("SOAK_USERS", "400"))
+TICKETS = USERS // 2
+TEMPLATE = "SoakNotice"
+
+
+def _proc_stats(pid: int) -> dict[str, float]:
+    proc = Path(f"/proc/{pid}")
+    rss_pages = int((proc / "statm").read_text().split()[1])
+    threads = next(
+        int(line.split()[1])
+        for line in (proc / "status").read_text().splitlines()
+        if line.startswith("Threads:")
+    )
+    return {
+        "rss_mb": round(rss_pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1),
+        "fds": len(os.listdir(proc / "fd")),
+        "threads": threads,
+    }
+
+
+def _slope(samples: list[dict[str, Any]], key: str) -> float | None:
+    """Least-squares slope of `key` per minute over the second half of the run."""
+    half = [s for s in samples if s["t"] >= samples[-1]["t"] / 2]
+    if len(half) < 3:
+        return None
+    n = len(half)
+    mean_t = sum(s["t"] for s in half) / n
+    mean_v = sum(s[key] for s in half) / n
+    var = sum((s["t"] - mean_t) ** 2 for s in half)
+    if var == 0:
+        return 0.0
+    cov = sum((s["t"] - mean_t) * (s[key] - mean_v) for s in half)
+    return round(cov / var * 60, 3)
+
+
+class Soak:
+    def __init__(self, base: str, pid: int, db_url: str):
+        self.base = base
+        self.pid = pid
+        self.db_url = db_url
+        self.stop_at = time.monotonic() + SOAK_SECONDS
+        self.counts = {"messages": 0, "message_errors": 0, "connects": 0, "connect_errors": 0, "previews": 0}
+        self.counts |= {"template_errors": 0, "events": 0, "event_errors": 0, "connected": 0}
+        self.tickets: list[tuple[str, list[str]]] = []
+
+    def running(self) -> bool:
+        return time.monotonic() < self.stop_at
+
+    async def seed(self, http: httpx.AsyncClient) -> None:
+        svc = {"Authorization": f"Bearer {token('soak-svc', 'service')}"}
+        for i in range(USERS):
+            r = await http.put(
+                f"/api/v1/users/soak{i}",
+                json={"name": f"Soak {i}", "email": f"soak{i}@example.com"},
+                headers=svc,
+            )
+            r.raise_for_status()
+        for t in range(TICKETS):
+            owner, other = f"soak{2 * t}", f"soak{2 * t + 1}"
+            r = await http.post(
+                "/api/v1/tickets",
+                json={"title": f"Soak ticket {t}", "participantIds": [other]},
+                headers={"Authorization": f"Bearer {token(owner)}"},
+            )
+            r.raise_for_status()
+            self.tickets.append((r.json()["id"], [owner, other]))
+        admin = {"Authorization": f"Bearer {token('soak-admin', 'admin')}"}
+        r = await http.post(
+            "/api/v1/email/templates",
+            json={"name": TEMPLATE, "subject": "Notice {{ n }}", "htmlContent": "<p>Hello {{ n }}</p>"},
+            headers=admin,
+        )
+        if r.status_code not in (201, 409):
+            r.raise_for_status()
+
+    async def messages(self, http: httpx.AsyncClient) -> None:
+        interval = 1 / MESSAGE_RATE
+        next_at = time.monotonic()
+        pending: set[asyncio.Task[None]] = set()
+        while self.running():
+            ticket, people = random.choice(self.tickets)
+            task = asyncio.create_task(self._send(http, ticket, random.choice(people)))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _send(self, http: httpx.AsyncClient, ticket: str, user: str) -> None:
+        try:
+            r = await http.post(
+                f"/api/v1/tickets/{ticket}/messages",
+                json={"content": f"soak message {random.random()}"},
+                headers={"Authorization": f"Bearer {token(user)}"},
+            )
+            self.counts["messages" if r.status_code == 201 else "message_errors"] += 1
+        except httpx.HTTPError:
+            self.counts["message_errors"] += 1
+
+    async def sockets(self) -> None:
+        slots = [asyncio.create_task(self._socket_slot(i)) for i in range(SOCKETS)]
+        await asyncio.gather(*slots, return_exceptions=True)
+
+    async def _socket_slot(self, i: int) -> None:
+        await asyncio.sleep(random.uniform(0, 10))  # ramp up over the first 10 s
+        while self.running():
+            client = socketio.AsyncClient(reconnection=False)
+            try:
+                await client.connect(
+                    self.base,
+                    auth={"token": token(f"soak{random.randrange(USERS)}")},
+                    transports=["websocket"],
+                    wait_timeout=20,
+                )
+                self.counts["connects"] += 1
+                self.counts["connected"] += 1
+                try:
+                    await asyncio.sleep(min(random.uniform(5, 30), max(0.0, self.stop_at - time.monotonic())))
+                finally:
+                    self.counts["connected"] -= 1
+                    await client.disconnect()
+            except Exception:
+                self.counts["connect_errors"] += 1
+                await asyncio.sleep(1)
+
+    async def templates(self, http: httpx.AsyncClient) -> None:
+        admin = {"Authorization": f"Bearer {token('soak-admin', 'admin')}"}
+        n = 0
+        while self.running():
+            n += 1
+            edit = await http.put(
+                f"/api/v1/email/templates/{TEMPLATE}",
+                json={
+                    "subject": f"Notice {{{{ n }}}} v{n}",
+                    "htmlContent": f"<p>Hello {{{{ n }}}} ({n})</p>",
+                },
+                headers=admin,
+            )
+            preview = await http.post(
+                f"/api/v1/email/templates/{TEMPLATE}/preview", json={"context": {"n": n}}, headers=admin
+            )
+            ok = edit.status_code == 200 and preview.status_code == 200
+            self.counts["previews" if ok else "template_errors"] += 1
+            await asyncio.sleep(2)
+
+    async def emails(self, http: httpx.AsyncClient) -> None:
+        svc = {"Authorization": f"Bearer {token('soak-svc', 'service')}"}
+        while self.running():
+            event = {
+                "type": "PaymentReceived",
+                "recipientIds": [f"soak{random.randrange(USERS)}"],
+                "data": {"payment": {"amount": 10, "currency": "USD", "reference": "SOAK"}},
+            }
+            r = await http.post("/api/v1/events", json=event, headers=svc)
+            self.counts["events" if r.status_code == 202 else "event_errors"] += 1
+            await asyncio.sleep(1)
+
+    async def sample(self, samples: list[dict[str, Any]]) -> None:
+        started = time.monotonic()
+        while True:
+            with psycopg.connect(self.db_url, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                ).fetchone()
+            db_connections = (row[0] if row else 0) - 1  # minus this sampler's own
+            samples.append(
+                {
+                    "t": round(time.monotonic() - started, 1),
+                    **_proc_stats(self.pid),
+                    "db_connections": db_connections,
+                    "sockets_connected": self.counts["connected"],
+                    "messages": self.counts["messages"],
+                }
+            )
+            if not self.running():
+                return
+            await asyncio.sleep(min(SAMPLE_SECONDS, max(0.1, self.stop_at - time.monotonic())))
+
+
+async def run(base: str, pid: int, db_url: str) -> dict[str, Any]:
+    soak = Soak(base, pid, db_url)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        await soak.seed(http)
+        soak.stop_at = time.monotonic() + SOAK_SECONDS
+        samples: list[dict[str, Any]] = []
+        await asyncio.gather(
+            soak.messages(http), soak.sockets(), soak.templates(http), soak.emails(http), soak.sample(samples)
+        )
+    keys = ("rss_mb", "fds", "threads", "db_connections")
+    return {
+        "scenario": "soak",
+        "params": {
+            "seconds": SOAK_SECONDS,
+            "sockets": SOCKETS,
+            "message_rate": MESSAGE_RATE,
+            "users": USERS,
+            "sample_seconds": SAMPLE_SECONDS,
+        },
+        "counts": soak.counts,
+        "slope_per_minute_second_half": {k: _slope(samples, k) for k in keys},
+        "start": samples[0] if samples else None,
+        "end": samples[-1] if samples else None,
+        "peak": {k: max(s[k] for s in samples) for k in keys} if samples else None,
+        "samples": samples,
+    }
+
+
+def soak() -> None:
+    # Not `main`: `make bench` runs every scenario's main, and a soak is a run of its own (`make soak`).
+    url = database("bench_soak")
+    # Inline email worker, dev mailbox as the SMTP sink (SMTP_URL unset): emails really flow.
+    env = {"WORKER": "inline", "MESSAGE_EMAIL_DELAY_SECONDS": "5"}
+    os.environ.pop("SMTP_URL", None)
+    with serve(url, **env) as (base, proc):
+        result = asyncio.run(run(base, proc.pid, url))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    soak()
