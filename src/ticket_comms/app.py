@@ -42,6 +42,9 @@ from ticket_comms.gate import BodyGate
 from ticket_comms.notifications import router as notifications_router
 from ticket_comms.notifications import unsubscribe as unsubscribe_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
+from ticket_comms.push import router as push_router
+from ticket_comms.push import vapid as push_vapid
+from ticket_comms.push import worker as push_worker
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
 from ticket_comms.responses import JSONResponse, error_response
@@ -146,6 +149,9 @@ def create_app(settings: Settings | None = None) -> Any:
             ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
         ctx.dev_mailbox = await dev_mailbox.start(settings)
         ctx.worker = await background.start_inline(ctx)
+        # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.
+        push_vapid.load_signer(settings)
+        pusher = push_worker.start_inline(settings, db, metrics)
         inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)
         try:
             await demo_seed.seed_empty_development_database(ctx)
@@ -163,6 +169,8 @@ def create_app(settings: Settings | None = None) -> Any:
         finally:
             if ctx.worker is not None:
                 await ctx.worker.stop()
+            if pusher is not None:
+                await pusher.stop()
             if inbound_smtp is not None:
                 await inbound_smtp.stop()
             orphan_sweeper.cancel()
@@ -199,6 +207,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(email_router.router)
     api.include_router(notifications_router.router)
     api.include_router(unsubscribe_router.router)
+    api.include_router(push_router.router)
     api.include_router(dev_mailbox_router.router)
     api.include_router(dev_mailbox_router.json_router)
     api.include_router(demo_router.router)

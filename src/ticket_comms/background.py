@@ -1,5 +1,6 @@
 """A process's background work: the email worker with the chat-digest sweep beside it, run inside `serve`
-(WORKER=inline) or alone (`ticket-comms worker`).
+(WORKER=inline) or alone (`ticket-comms worker`, which also runs the push worker; `serve` starts that
+itself).
 
 It sits above the domains and composes them, so `email` need not know about `notifications`' digests.
 """
@@ -80,15 +81,20 @@ async def _standalone(settings: Any) -> int:
         await asyncio.to_thread(release_embedded_postgres)
         return 2
     worker = build_worker(ctx, relay)
+    from ticket_comms.observability import Metrics
+    from ticket_comms.push import worker as push_worker
+
+    pusher = push_worker.Worker(settings, db, Metrics())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     worker.start()
+    pusher.start()
     log.info("ticket-comms worker running")
     try:
         await stop.wait()
-        await worker.stop()
+        await asyncio.gather(worker.stop(), pusher.stop())
     finally:
         await db.close()
         # Detach from the embedded PostgreSQL (when DATABASE_URL is unset); the last process stops it.

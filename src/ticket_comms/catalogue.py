@@ -19,6 +19,9 @@ class EventType:
     always_emailed: bool = False
     # Shown in the in-app notification list (a one-time code belongs in the mailbox it was asked for).
     in_app: bool = True
+    # Pushed to the recipient's devices (Web Push). Chat messages have their own, faster push
+    # (push/messages.py), so the MessageReceived email digest is not pushed again.
+    pushed: bool = True
     # Dotted names of the event's data that are secrets: redacted from what is kept once the email is
     # done with them (the stored event data, the email log's subject).
     secret_variables: tuple[str, ...] = ()
@@ -32,7 +35,7 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType("QuoteCreated"),
     EventType("QuoteApproved"),
     EventType("QuoteDeclined"),
-    EventType("MessageReceived"),
+    EventType("MessageReceived", pushed=False),
     EventType("OTPRequested", always_emailed=True, in_app=False, secret_variables=("otp.code",)),
     EventType("InvoiceGenerated"),
     EventType("PaymentReceived"),
@@ -41,6 +44,7 @@ CATALOGUE: tuple[EventType, ...] = (
 EVENT_TYPES: tuple[str, ...] = tuple(e.name for e in CATALOGUE)
 ALWAYS_EMAILED = frozenset(e.name for e in CATALOGUE if e.always_emailed)
 NO_IN_APP = frozenset(e.name for e in CATALOGUE if not e.in_app)
+NO_PUSH = frozenset(e.name for e in CATALOGUE if not e.pushed)
 SECRET_VARIABLES: dict[str, tuple[str, ...]] = {
     e.name: e.secret_variables for e in CATALOGUE if e.secret_variables
 }

@@ -1,4 +1,4 @@
-"""`ticket-comms serve | worker | migrate | seed | token`."""
+"""`ticket-comms serve | worker | push-worker | migrate | seed | token`."""
 
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ def _worker(_: argparse.Namespace, settings: Settings) -> int:
     return background.run(settings)
 
 
+def _push_worker(_: argparse.Namespace, settings: Settings) -> int:
+    from ticket_comms.push import worker
+
+    return worker.run(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticket-comms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     serve.set_defaults(func=_serve)
-    sub.add_parser("worker", help="the email/notification worker alone").set_defaults(func=_worker)
+    sub.add_parser("worker", help="the email and push workers alone").set_defaults(func=_worker)
+    sub.add_parser("push-worker", help="the Web Push worker alone (without email)").set_defaults(
+        func=_push_worker
+    )
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     sub.add_parser(
         "seed", help="add the demo users and tickets (once; `serve` does it on an empty development database)"

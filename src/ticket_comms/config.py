@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     email_retry_max_seconds: float = 3600
     email_max_age_seconds: float = 172_800
     message_email_delay_seconds: float = 120
+    # Web Push (push/): the VAPID key (PEM or base64url; unset: generated once in DATA_DIR, development),
+    # its subject (mailto: or https:), and how long a chat message stays unread before it is pushed.
+    vapid_private_key: str | None = None
+    vapid_subject: str | None = None
+    push_message_delay_seconds: float = Field(default=10, ge=0)
+    # Extensions: retries of a push answered 429/5xx (or not answered) wait this long, doubling, capped.
+    push_retry_base_seconds: float = Field(default=5, gt=0)
+    push_retry_max_seconds: float = Field(default=900, gt=0)
+    # A push service that has not answered within this long is retried later (its slot is freed).
+    push_timeout_seconds: float = Field(default=15, gt=0)
     bounce_address: str | None = None
     inbound_smtp_port: int | None = None
     dkim_private_key: str | None = None

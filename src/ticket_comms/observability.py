@@ -77,6 +77,26 @@ class Metrics:
             registry=self.registry,
             buckets=pauses,
         )
+        # Web Push outcomes (push/worker.py): each push to one subscription counts once when it ends;
+        # retried counts every attempt that will be tried again (429, 5xx, no answer).
+        self.push_sent = Counter(
+            "push_sent_total", "Pushes accepted by a push service", registry=self.registry
+        )
+        self.push_failed = Counter(
+            "push_failed_total",
+            "Pushes that failed for good (refused, or retries exhausted)",
+            registry=self.registry,
+        )
+        self.push_expired = Counter(
+            "push_expired_total",
+            "Pushes answered 404/410: the subscription was gone and has been removed",
+            registry=self.registry,
+        )
+        self.push_retried = Counter(
+            "push_retried_total",
+            "Push attempts deferred for a retry (429, 5xx, timeout)",
+            registry=self.registry,
+        )
 
 
 class RuntimeWatch:

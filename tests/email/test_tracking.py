@@ -111,7 +111,9 @@ async def test_dsn_failure_bounces_by_message_id_and_suppresses(mail: Mail):
     r = await mail.service.post(
         "/api/v1/events", json={"type": "OTPRequested", "recipientIds": ["carol"], "data": OTP}
     )
-    assert r.json()["deliveries"] == [{"recipientId": "carol", "channel": "email", "status": "Suppressed"}]
+    assert [d for d in r.json()["deliveries"] if d["channel"] == "email"] == [
+        {"recipientId": "carol", "channel": "email", "status": "Suppressed"}
+    ]
     # ...until an admin lifts it.
     assert (
         await mail.client("carol").delete("/api/v1/email/suppressions/carol@example.com")

@@ -71,7 +71,9 @@ async def test_preferences_decide_delivery_and_otp_is_always_emailed(mail: Mail)
     assert delivery(off, "carol", "inApp")["status"] == "Disabled"
     otp = await raise_event(mail, "OTPRequested", OTP, recipientIds=["carol"])
     assert delivery(otp, "carol", "email")["status"] == "Pending"
-    assert [d["channel"] for d in otp["deliveries"]] == ["email"]  # the code is never shown in-app
+    # The code is never shown in-app; the push (carol has no device here) would only say a code was sent.
+    assert [d["channel"] for d in otp["deliveries"]] == ["email", "push"]
+    assert delivery(otp, "carol", "push")["status"] == "NoDevice"
     await mail.sink.wait_for(2)
     await asyncio.sleep(0.3)
     subjects = [m.header("Subject") for m in mail.sink.messages]

@@ -20,6 +20,7 @@ from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
 from ticket_comms.notifications import digests
+from ticket_comms.push import messages as push_messages
 from ticket_comms.ticket_access import TicketNotFound, require_access
 
 
@@ -53,7 +54,8 @@ SELECT_MESSAGES = (
 
 # One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
 # the message, move the sender's read mark past it, and schedule the other participants' email
-# digests (no email per message). No row comes back when the check fails.
+# digests (no email per message) and pushes (those with a device, after PUSH_MESSAGE_DELAY_SECONDS).
+# No row comes back when the check fails.
 INSERT_MESSAGE = f"""
 WITH t AS (
     UPDATE tickets SET last_seq = last_seq + 1, last_activity_at = now()
@@ -73,6 +75,8 @@ WITH t AS (
     FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
 ), d AS (
     {digests.schedule_digests_cte("m")}
+), pm AS (
+    {push_messages.schedule_pushes_cte("m")}
 )
 SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
        m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
@@ -132,6 +136,7 @@ async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -
             "reply_to_id": None,
             "client_id": None,
             "digest_delay": 0,  # System messages are never emailed
+            **push_messages.schedule_params(None),  # nor pushed
         },
     )
     if row is None:
@@ -156,6 +161,7 @@ async def send_message(
         "reply_to_id": body.reply_to_id,
         "client_id": body.client_id,
         "digest_delay": ctx.settings.message_email_delay_seconds,
+        **push_messages.schedule_params(ctx.settings),
     }
     # A plain message is one statement, atomic on its own: in autocommit it needs no BEGIN/COMMIT round
     # trips (the hottest write path). Replies and attachments check and claim first, in a transaction.

@@ -5,6 +5,7 @@ from ticket_comms.auth import models as auth_models
 from ticket_comms.chat import models as chat_models
 from ticket_comms.email import models as email_models
 from ticket_comms.notifications import models as notifications_models
+from ticket_comms.push import models as push_models
 from ticket_comms.tables import metadata
 from ticket_comms.tickets import models as tickets_models
 
@@ -15,5 +16,6 @@ __all__ = [
     "email_models",
     "metadata",
     "notifications_models",
+    "push_models",
     "tickets_models",
 ]

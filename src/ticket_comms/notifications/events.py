@@ -1,5 +1,5 @@
 """Events: the one path every event takes (`raise_event`, from `POST /events` and from inside the service),
-writing the event, its in-app notifications and its queued emails in one statement.
+writing the event, its in-app notifications, its queued emails and its queued pushes in one statement.
 
 `raise_event` runs on the caller's connection, inside the caller's transaction, and writes the event,
 the in-app notifications and the `Pending` email log rows (the email outbox) in ONE statement; the
@@ -27,6 +27,7 @@ from ticket_comms.email.outbox import OUTBOX_CHANNEL, queue_emails_cte
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.notifications import recipients as who
 from ticket_comms.notifications.inbox import summary
+from ticket_comms.push import outbox as push_outbox
 from ticket_comms.wire import jsonb
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ async def publish(ctx: AppContext, outbox: Outbox | None) -> None:
         await ctx.broadcast.notification(user_id, payload)
 
 
-# The event, its in-app notifications and its email log rows, in one statement; nothing at all when
-# the idempotency key was already used. The NOTIFY reaches the email worker when this commits.
+# The event, its in-app notifications, its email log rows and its push rows (one per device), in one
+# statement; nothing at all when the idempotency key was already used. The NOTIFYs reach the email and
+# push workers when this commits.
 WRITE_EVENT = f"""
 WITH e AS (
     INSERT INTO events (id, type, ticket_id, actor_id, data, idempotency_key, deliveries)
@@ -66,8 +68,10 @@ WITH e AS (
     FROM e, unnest(%(n_ids)s::uuid[], %(n_users)s::text[], %(n_titles)s::text[], %(n_bodies)s::text[])
          AS x(id, user_id, title, body)
     RETURNING id, user_id, created_at
-), l AS ({queue_emails_cte("e")})
+), l AS ({queue_emails_cte("e")}
+), p AS ({push_outbox.queue_pushes_cte("e")})
 SELECT (SELECT count(*) FROM e) AS inserted,
+       {push_outbox.notify_sql("p")} AS push_notified,
        (SELECT coalesce(json_agg(json_build_object('id', n.id, 'userId', n.user_id, 'createdAt', n.created_at)),
                         '[]'::json) FROM n) AS notes,
        (SELECT count(*) FROM (SELECT pg_notify(%(channel)s, '') FROM (SELECT 1 FROM l LIMIT 1) one) x) AS notified
@@ -185,6 +189,7 @@ async def raise_event(
     l_emails: list[str] = []
     l_names: list[str] = []
     l_message_ids: list[str] = []
+    pushes: list[push_outbox.PushItem] = []
     for r in recipients:
         decision = who.decide(r, event)
         delivery: dict[str, Any] = {"recipientId": r["id"], "channel": "email", "status": decision.email}
@@ -197,15 +202,30 @@ async def raise_event(
             l_names.append(_name(r))
             l_message_ids.append(message_id_for(ctx.settings, log_id))
         deliveries.append(delivery)
-        if decision.in_app is None:
-            continue
-        in_app: dict[str, Any] = {"recipientId": r["id"], "channel": "inApp", "status": decision.in_app}
-        if decision.in_app == "Created":
-            note_id = uuid.uuid4()
-            n_ids.append(note_id)
-            n_users.append(r["id"])
-            in_app["notificationId"] = str(note_id)
-        deliveries.append(in_app)
+        note_id: UUID | None = None
+        if decision.in_app is not None:
+            in_app: dict[str, Any] = {"recipientId": r["id"], "channel": "inApp", "status": decision.in_app}
+            if decision.in_app == "Created":
+                note_id = uuid.uuid4()
+                n_ids.append(note_id)
+                n_users.append(r["id"])
+                in_app["notificationId"] = str(note_id)
+            deliveries.append(in_app)
+        if decision.push is not None:
+            deliveries.append({"recipientId": r["id"], "channel": "push", "status": decision.push})
+            if decision.push == "Pending":
+                # The push carries the in-app notification's id (the event's when there is none), so the
+                # service worker and the notification list speak of the same thing.
+                pushes.append(
+                    push_outbox.for_notification(
+                        r["id"],
+                        id=note_id or event_id,
+                        type=type,
+                        title=title,
+                        body=body,
+                        ticket_id=ticket_id,
+                    )
+                )
 
     note_data = {k: v for k, v in data.items() if k != "otp"}
     cur = await conn.execute(
@@ -228,6 +248,7 @@ async def raise_event(
             "l_emails": l_emails,
             "l_names": l_names,
             "l_message_ids": l_message_ids,
+            "p_items": push_outbox.items_document(pushes),
             "channel": OUTBOX_CHANNEL,
         },
     )

@@ -1,6 +1,6 @@
 """Who gets what: the recipients of an event with everything a decision needs (one query), and the pure
-`decide(recipient, event)` that says, per recipient, whether the email is queued and the in-app
-notification created, or why not."""
+`decide(recipient, event)` that says, per recipient, whether the email is queued, the in-app
+notification created and the push queued, or why not."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from ticket_comms.catalogue import ALWAYS_EMAILED, NO_IN_APP
+from ticket_comms.catalogue import ALWAYS_EMAILED, NO_IN_APP, NO_PUSH
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.email.suppressions import suppressed_sql
 
 # One round trip for everything a recipient decision needs: the user, their preferences, whether they
-# muted the ticket, and whether their address is suppressed.
+# muted the ticket, whether their address is suppressed and whether they have a device to push to.
+PUSH_COLUMNS = """coalesce(np.push_enabled, true) AS push_enabled,
+       EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.user_id = u.id) AS has_device"""
+
 RECIPIENTS_BY_ID = f"""
 SELECT u.id, u.email, u.name, coalesce(np.email_enabled, true) AS email_enabled,
        coalesce(np.chat_enabled, true) AS chat_enabled, coalesce(np.email_events_off, '{{}}') AS events_off,
-       coalesce(tp.is_muted, false) AS is_muted, {suppressed_sql("u.email")} AS suppressed
+       coalesce(tp.is_muted, false) AS is_muted, {suppressed_sql("u.email")} AS suppressed,
+       {PUSH_COLUMNS}
 FROM users u
 LEFT JOIN notification_preferences np ON np.user_id = u.id
 LEFT JOIN ticket_participants tp ON tp.ticket_id = %(ticket_id)s AND tp.user_id = u.id
@@ -28,7 +32,7 @@ WHERE u.id = ANY(%(ids)s)
 RECIPIENTS_OF_TICKET = f"""
 SELECT u.id, u.email, u.name, coalesce(np.email_enabled, true) AS email_enabled,
        coalesce(np.chat_enabled, true) AS chat_enabled, coalesce(np.email_events_off, '{{}}') AS events_off,
-       tp.is_muted, {suppressed_sql("u.email")} AS suppressed
+       tp.is_muted, {suppressed_sql("u.email")} AS suppressed, {PUSH_COLUMNS}
 FROM ticket_participants tp
 JOIN users u ON u.id = tp.user_id
 LEFT JOIN notification_preferences np ON np.user_id = u.id
@@ -49,10 +53,12 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Email: Pending (queued), Muted, TemplateInactive, Disabled, NoAddress or Suppressed.
-    In-app: Created, Muted or Disabled; None when the event type is never shown in-app."""
+    In-app: Created, Muted or Disabled; None when the event type is never shown in-app.
+    Push: Pending (queued for each device), Muted, Disabled or NoDevice; None when never pushed."""
 
     email: str
     in_app: str | None
+    push: str | None = None
 
 
 def decide(recipient: dict[str, Any], event: Event) -> Decision:
@@ -82,7 +88,17 @@ def decide(recipient: dict[str, Any], event: Event) -> Decision:
         in_app = "Disabled"
     else:
         in_app = "Created"
-    return Decision(email, in_app)
+    if event.type in NO_PUSH:
+        push = None
+    elif muted:
+        push = "Muted"
+    elif not recipient["push_enabled"]:
+        push = "Disabled"
+    elif not recipient["has_device"]:
+        push = "NoDevice"
+    else:
+        push = "Pending"
+    return Decision(email, in_app, push)
 
 
 async def by_id(conn: Connection, ids: list[str], ticket_id: UUID | None) -> dict[str, dict[str, Any]]:

@@ -63,10 +63,11 @@ class MarkNotificationsRead(CamelModel):
 
 class Delivery(BaseModel):
     recipientId: str
-    channel: str = Field(description="email or inApp")
+    channel: str = Field(description="email, inApp or push")
     status: str = Field(
         description="email: Pending, Disabled, Muted, Suppressed, NoAddress, TemplateInactive; "
-        "inApp: Created, Disabled, Muted"
+        "inApp: Created, Disabled, Muted; push: Pending (queued for each of the recipient's devices; "
+        "GET /api/v1/push/deliveries?eventId= lists them), Disabled, Muted, NoDevice"
     )
     emailLogId: str | None = None
     notificationId: str | None = None

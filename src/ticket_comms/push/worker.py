@@ -1,0 +1,553 @@
+"""The push worker: drains the push outbox (encrypts, signs and POSTs each push, records every attempt)
+and sends the chat-message pushes that fall due.
+
+The discipline is the email worker's (email/worker.py), for the same reasons:
+- The outbox rows are claimed in batches (`FOR UPDATE SKIP LOCKED`, so several workers share) and marked
+  with the claiming worker's id; the worker holds a session advisory lock on that id. A worker that dies
+  (SIGKILL included) loses its session and lock, and any worker puts its claims back within
+  RECOVER_EVERY_SECONDS. So only pushes whose HTTP request was in flight at the crash can be sent twice.
+- Results are written by a group commit before a push counts as done.
+- 429/5xx/timeouts are retried with exponential backoff (PUSH_RETRY_BASE_SECONDS doubling, capped at
+  PUSH_RETRY_MAX_SECONDS), or after the push service's `Retry-After`; never past the push's TTL.
+  404/410 remove the subscription; other 4xx fail at once.
+Specific to push: a slow or hanging push service must not stall the others. Requests time out, at most
+PER_ORIGIN_SENDING requests go to one push service at once (over its own connection pool), and an
+origin with PER_ORIGIN_IN_HAND pushes in hand is left out of the next claims, so the other push
+services always keep most of the slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import orjson
+import psycopg
+
+from ticket_comms.config import Settings
+from ticket_comms.database import Database
+from ticket_comms.observability import Metrics
+from ticket_comms.push import delivery
+from ticket_comms.push.outbox import OUTBOX_CHANNEL
+from ticket_comms.push.vapid import VapidSigner, load_signer
+
+log = logging.getLogger(__name__)
+
+# Session advisory locks taken by push workers: (WORKER_LOCK_CLASS, worker id). Not the email
+# workers' class, so the two recover only their own claims.
+WORKER_LOCK_CLASS = 726_100_432
+# Pushes in hand at once (claimed: encrypting, waiting for their origin's slot, or in an HTTP request).
+CONCURRENCY = 400
+# HTTP requests in flight to one push service, each on its own keep-alive connection. 32 connections
+# carry 500 pushes/s to a push service answering within 60 ms.
+PER_ORIGIN_SENDING = 32
+# They are spread over this many httpx clients (pools), used in turn: httpcore's pool checks every
+# connection (an extra-info lookup and a poll each) whenever a request starts or ends, so its CPU cost
+# per request grows with the pool; one pool of 400 connections cost milliseconds per push in
+# bench/push_throughput.py, pools of 8 a small fraction of that.
+CLIENTS_PER_ORIGIN = 4
+# Pushes in hand for one push service; one with this many is left out of the next claims, so a slow or
+# hanging push service holds at most this many (plus one claim batch) of the CONCURRENCY slots.
+PER_ORIGIN_IN_HAND = 150
+CLAIM_BATCH = 100
+MAX_ATTEMPTS = 10
+FLUSH_GATHER_SECONDS = 0.004
+CLAIM_GATHER_SECONDS = 0.005
+NEXT_DUE_EVERY_SECONDS = 0.25
+RECOVER_EVERY_SECONDS = 5.0
+IDLE_POLL_SECONDS = 5.0
+RESULT_BATCH = 500
+
+CLAIM = """
+WITH due AS (
+    SELECT o.id, s.endpoint, s.origin, s.p256dh, s.auth
+    FROM push_outbox o
+    LEFT JOIN push_subscriptions s ON s.id = o.subscription_id
+    WHERE o.status = 'Pending' AND o.claimed_by IS NULL AND o.next_attempt_at <= now()
+      AND (s.origin IS NULL OR s.origin <> ALL(%(busy)s::text[]))
+    ORDER BY o.next_attempt_at
+    LIMIT %(limit)s
+    FOR UPDATE OF o SKIP LOCKED
+)
+UPDATE push_outbox o
+SET claimed_by = %(worker)s, attempts = o.attempts + 1, updated_at = now(),
+    events = o.events || jsonb_build_array(jsonb_build_object(
+        'type', 'attempt', 'at', now(), 'detail', jsonb_build_object('attempt', o.attempts + 1)))
+FROM due
+WHERE o.id = due.id
+RETURNING o.id, o.subscription_id, o.payload, o.topic, o.urgency, o.ttl, o.attempts, o.created_at,
+          due.endpoint, due.origin, due.p256dh, due.auth
+"""
+
+# Claims held by workers whose session (and so advisory lock) is gone.
+RECOVER = """
+UPDATE push_outbox
+SET claimed_by = NULL, updated_at = now(),
+    events = events || jsonb_build_array(jsonb_build_object(
+        'type', 'recovered', 'at', now(), 'detail', jsonb_build_object('worker', claimed_by)))
+WHERE claimed_by IS NOT NULL AND claimed_by <> ALL (
+    SELECT k.objid::bigint FROM pg_locks k
+    WHERE k.locktype = 'advisory' AND k.classid = %(cls)s AND k.objsubid = 2 AND k.granted
+      AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+RETURNING id
+"""
+
+NEXT_DUE = (
+    "SELECT min(next_attempt_at) AS at FROM push_outbox WHERE status = 'Pending' AND claimed_by IS NULL"
+)
+
+# The outcomes, the subscriptions' last success, and the removal of expired subscriptions (their other
+# queued pushes lose the subscription and are cancelled when claimed), in one statement.
+WRITE_RESULTS = """
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset(%(results)s::jsonb)
+        AS r(id uuid, subscription_id uuid, status text, error text, next_at timestamptz, event jsonb,
+             at timestamptz)
+), done AS (
+    UPDATE push_outbox o
+    SET status = r.status, claimed_by = NULL, updated_at = now(),
+        sent_at = CASE WHEN r.status = 'Sent' THEN r.at ELSE o.sent_at END,
+        error_message = r.error,
+        next_attempt_at = coalesce(r.next_at, o.next_attempt_at),
+        events = o.events || jsonb_build_array(r.event)
+    FROM r
+    WHERE o.id = r.id AND o.claimed_by = %(worker)s
+    RETURNING o.id
+), ok AS (
+    UPDATE push_subscriptions s SET last_success_at = x.at
+    FROM (SELECT subscription_id, max(at) AS at FROM r WHERE status = 'Sent' GROUP BY 1) x
+    WHERE s.id = x.subscription_id
+    RETURNING s.id
+), gone AS (
+    DELETE FROM push_subscriptions s USING r
+    WHERE r.status = 'Expired' AND s.id = r.subscription_id
+    RETURNING s.id
+)
+SELECT (SELECT count(*) FROM done) AS written, (SELECT count(*) FROM gone) AS removed
+"""
+
+
+@dataclass(slots=True)
+class Result:
+    push_id: UUID
+    subscription_id: UUID | None
+    status: str
+    error: str | None
+    next_at: datetime | None
+    event: dict[str, Any]
+    at: datetime
+
+
+def retry_delay(settings: Settings, attempts: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return max(retry_after, 0.0)
+    return float(
+        min(settings.push_retry_base_seconds * (2 ** max(0, attempts - 1)), settings.push_retry_max_seconds)
+    )
+
+
+def result_for(settings: Settings, row: dict[str, Any], outcome: delivery.Outcome, now: datetime) -> Result:
+    """What one attempt's outcome means for the outbox row."""
+    at = now.isoformat()
+    detail: dict[str, Any] = {"status": outcome.status, "reply": outcome.reply}
+    sid = row["subscription_id"]
+    if outcome.kind == "sent":
+        return Result(row["id"], sid, "Sent", None, None, {"type": "sent", "at": at, "detail": detail}, now)
+    if outcome.kind == "expired":
+        error = f"The push service says the subscription is gone ({outcome.reply}); it was removed."
+        return Result(
+            row["id"], sid, "Expired", error, None, {"type": "expired", "at": at, "detail": detail}, now
+        )
+    if outcome.kind == "failed":
+        return Result(
+            row["id"], sid, "Failed", outcome.reply, None, {"type": "failed", "at": at, "detail": detail}, now
+        )
+    retry_at = now + timedelta(seconds=retry_delay(settings, row["attempts"], outcome.retry_after))
+    if row["attempts"] >= MAX_ATTEMPTS or retry_at > row["created_at"] + timedelta(seconds=row["ttl"]):
+        # Past its TTL the push service would drop it anyway.
+        error = f"Gave up after {row['attempts']} attempts: {outcome.reply}"
+        detail["gaveUp"] = True
+        return Result(
+            row["id"], sid, "Failed", error, None, {"type": "failed", "at": at, "detail": detail}, now
+        )
+    detail["retryAt"] = retry_at.isoformat()
+    if outcome.retry_after is not None:
+        detail["retryAfter"] = outcome.retry_after
+    return Result(
+        row["id"],
+        sid,
+        "Pending",
+        outcome.reply,
+        retry_at,
+        {"type": "deferred", "at": at, "detail": detail},
+        now,
+    )
+
+
+class GroupCommit:
+    """Results that arrive while a write is running go together in the next one; `put` returns once
+    its result is in the database. The email worker's ResultWriter does the same for email logs."""
+
+    def __init__(self, write: Callable[[list[Result]], Awaitable[None]]):
+        self._write = write
+        self._pending: list[tuple[Result, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def put(self, result: Result) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((result, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            if len(self._pending) < RESULT_BATCH // 10:
+                await asyncio.sleep(FLUSH_GATHER_SECONDS)
+            batch, self._pending = self._pending[:RESULT_BATCH], self._pending[RESULT_BATCH:]
+            while True:
+                try:
+                    await self._write([r for r, _ in batch])
+                    break
+                except Exception as exc:
+                    # The rows stay claimed by us, so nobody else sends them while we wait for the database.
+                    log.warning(
+                        "could not record push results; retrying", extra={"fields": {"error": str(exc)}}
+                    )
+                    await asyncio.sleep(1)
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
+class PushSender:
+    """Claims due pushes and sends them: CONCURRENCY in hand, PER_ORIGIN_SENDING per push service."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        signer: VapidSigner,
+        clients: dict[str, list[httpx.AsyncClient]],
+        metrics: Metrics | None = None,
+        *,
+        concurrency: int = CONCURRENCY,
+    ):
+        self.settings = settings
+        self.db = db
+        self.signer = signer
+        # One client (connection pool) per push-service origin, kept across restarts by the Worker.
+        self.clients = clients
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self.worker_id = random.randint(1, 2**31 - 1)
+        self.writer = GroupCommit(self._write_results)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._in_hand: Counter[str] = Counter()
+        self._turn = 0
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._next_due_at = 0.0
+        self._next_due: float = IDLE_POLL_SECONDS
+        self.sent = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        lock_conn = await psycopg.AsyncConnection.connect(self.db.url, autocommit=True)
+        listener: asyncio.Task[None] | None = None
+        try:
+            await lock_conn.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCK_CLASS, self.worker_id))
+            await lock_conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            listener = asyncio.create_task(self._listen(lock_conn))
+            log.info("push worker started", extra={"fields": {"worker": self.worker_id}})
+            await self._loop(listener)
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=self.settings.push_timeout_seconds + 5)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await lock_conn.close()
+
+    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async for _ in conn.notifies():
+            self._wake.set()
+
+    async def _loop(self, listener: asyncio.Task[None]) -> None:
+        last_recover = 0.0
+        while not self._stopping.is_set():
+            if listener.done():
+                # The lock session is gone: our claims may be taken by others now, so stop claiming.
+                raise RuntimeError("the push worker lost its database session") from listener.exception()
+            now = time.monotonic()
+            if now - last_recover > RECOVER_EVERY_SECONDS:
+                last_recover = now
+                await self._recover()
+            free = self.concurrency - len(self._inflight)
+            rows: list[dict[str, Any]] = []
+            full = False
+            if free > 0:
+                self._wake.clear()
+                limit = min(free, CLAIM_BATCH)
+                rows = await self._claim(limit)
+                for row in rows:
+                    self._start(row)
+                full = len(rows) == limit
+            if full or free <= 0:
+                # More work is waiting: claim again once a whole batch fits.
+                while len(self._inflight) > self.concurrency - CLAIM_BATCH and not self._stopping.is_set():
+                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            timeout = await self._idle_timeout(checked=not rows)
+            waiters = [asyncio.ensure_future(self._wake.wait()), listener]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            waiters[0].cancel()
+            if self._wake.is_set():
+                await asyncio.sleep(CLAIM_GATHER_SECONDS)
+
+    async def _idle_timeout(self, checked: bool) -> float:
+        now = time.monotonic()
+        if checked or now - self._next_due_at > NEXT_DUE_EVERY_SECONDS:
+            self._next_due_at = now
+            row = await self.db.fetch_one(NEXT_DUE)
+            due = row["at"] if row else None
+            wait = IDLE_POLL_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
+            self._next_due = now + max(0.01, min(IDLE_POLL_SECONDS, wait))
+        return max(0.01, min(self._next_due - now, NEXT_DUE_EVERY_SECONDS))
+
+    async def _recover(self) -> None:
+        rows = await self.db.fetch_all(RECOVER, {"cls": WORKER_LOCK_CLASS})
+        if rows:
+            log.warning(
+                "took back pushes claimed by a worker that stopped", extra={"fields": {"count": len(rows)}}
+            )
+            self._wake.set()
+
+    async def _claim(self, limit: int) -> list[dict[str, Any]]:
+        busy = [origin for origin, n in self._in_hand.items() if n >= PER_ORIGIN_IN_HAND]
+        return await self.db.fetch_all(CLAIM, {"limit": limit, "worker": self.worker_id, "busy": busy})
+
+    def _start(self, row: dict[str, Any]) -> None:
+        origin = row["origin"] or ""
+        self._in_hand[origin] += 1
+        task = asyncio.create_task(self._send_one(row))
+        self._inflight.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._inflight.discard(t)
+            self._in_hand[origin] -= 1
+            if self._in_hand[origin] <= 0:
+                del self._in_hand[origin]
+
+        task.add_done_callback(done)
+
+    async def _send_one(self, row: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        if row["endpoint"] is None:
+            # The subscription went (removed by its user, moved to another user, or expired) after queueing.
+            await self.writer.put(
+                Result(
+                    row["id"],
+                    None,
+                    "Cancelled",
+                    "The subscription was removed before the push was sent.",
+                    None,
+                    {"type": "cancelled", "at": now.isoformat(), "detail": {}},
+                    now,
+                )
+            )
+            return
+        origin = row["origin"]
+        slot = self._slots.get(origin)
+        if slot is None:
+            slot = self._slots[origin] = asyncio.Semaphore(PER_ORIGIN_SENDING)
+        clients = self.clients.get(origin)
+        if clients is None:
+            size = PER_ORIGIN_SENDING // CLIENTS_PER_ORIGIN
+            clients = self.clients[origin] = [
+                delivery.build_client(size, self.settings.push_timeout_seconds)
+                for _ in range(CLIENTS_PER_ORIGIN)
+            ]
+        push = delivery.Push(
+            endpoint=row["endpoint"],
+            origin=row["origin"],
+            p256dh=row["p256dh"],
+            auth=row["auth"],
+            payload=orjson.dumps(row["payload"]),
+            ttl=row["ttl"],
+            urgency=row["urgency"],
+            topic=row["topic"],
+        )
+        async with slot:
+            self._turn += 1
+            client = clients[self._turn % len(clients)]
+            try:
+                outcome = await delivery.send(client, self.signer, push, self.settings.push_timeout_seconds)
+            except Exception as exc:
+                # A bug here must not strand the claimed row: record it and retry later.
+                log.exception(
+                    "sending a push failed unexpectedly", extra={"fields": {"pushId": str(row["id"])}}
+                )
+                outcome = delivery.Outcome("retry", None, f"{exc.__class__.__name__}: {exc}")
+        result = result_for(self.settings, row, outcome, datetime.now(UTC))
+        await self.writer.put(result)
+        self._count(result.status)
+
+    def _count(self, status: str) -> None:
+        if status == "Sent":
+            self.sent += 1
+        if self.metrics is None:
+            return
+        if status == "Sent":
+            self.metrics.push_sent.inc()
+        elif status == "Expired":
+            self.metrics.push_expired.inc()
+        elif status == "Failed":
+            self.metrics.push_failed.inc()
+        elif status == "Pending":
+            self.metrics.push_retried.inc()
+
+    async def _write_results(self, results: list[Result]) -> None:
+        document = orjson.dumps(
+            [
+                {
+                    "id": r.push_id,
+                    "subscription_id": r.subscription_id,
+                    "status": r.status,
+                    "error": r.error,
+                    "next_at": r.next_at,
+                    "event": r.event,
+                    "at": r.at,
+                }
+                for r in results
+            ]
+        ).decode()
+        async with self.db.connection() as conn:
+            await conn.execute(WRITE_RESULTS, {"results": document, "worker": self.worker_id})
+
+
+# ---------------------------------------------------------------------------------------------
+# Running it: in-process (serve with WORKER=inline) or alone (`ticket-comms push-worker`)
+
+
+class Worker:
+    """The push sender plus the chat-message push sweeper, supervised: restarted if they fail."""
+
+    def __init__(self, settings: Settings, db: Database, metrics: Metrics | None = None):
+        self.settings = settings
+        self.db = db
+        self.metrics = metrics
+        self.signer = load_signer(settings)
+        self.clients: dict[str, list[httpx.AsyncClient]] = {}
+        self.sender: PushSender | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="push-worker")
+
+    async def _supervise(self) -> None:
+        while not self._stopping:
+            self.sender = PushSender(self.settings, self.db, self.signer, self.clients, self.metrics)
+            sweeper = asyncio.create_task(self._run_message_pushes(), name="message-push-sweeper")
+            try:
+                await self.sender.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("push worker failed; restarting in 2 s")
+                await asyncio.sleep(2)
+            finally:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
+
+    async def _run_message_pushes(self) -> None:
+        """Chat messages left unread for PUSH_MESSAGE_DELAY_SECONDS. Their schedule rows are written with
+        the message, so nothing is lost if a process dies; a sweep every quarter of the delay (at most
+        every second) keeps them on time."""
+        from ticket_comms.push import messages
+
+        interval = max(0.2, min(1.0, self.settings.push_message_delay_seconds / 4))
+        while True:
+            try:
+                while await messages.run_due(self.settings, self.db) > 0:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("message push sweep failed")
+            await asyncio.sleep(interval)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self.sender is not None:
+            self.sender.stop()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._task), timeout=self.settings.push_timeout_seconds + 10
+                )
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for clients in self.clients.values():
+            for client in clients:
+                await client.aclose()
+
+
+def start_inline(settings: Settings, db: Database, metrics: Metrics | None = None) -> Worker | None:
+    """The worker inside `serve` (WORKER=inline)."""
+    if settings.worker != "inline":
+        return None
+    worker = Worker(settings, db, metrics)
+    worker.start()
+    return worker
+
+
+async def _standalone(settings: Settings) -> int:
+    from ticket_comms.database import release_embedded_postgres, resolve_database_url
+
+    url = await asyncio.to_thread(resolve_database_url, settings)
+    db = Database(url, max_size=max(4, min(settings.database_pool_size, 10)))
+    await db.open()
+    worker = Worker(settings, db, Metrics())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    worker.start()
+    log.info("ticket-comms push worker running")
+    try:
+        await stop.wait()
+        await worker.stop()
+    finally:
+        await db.close()
+        await asyncio.to_thread(release_embedded_postgres)
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """`ticket-comms push-worker`."""
+    try:
+        import uvloop
+
+        return uvloop.run(_standalone(settings))
+    except ImportError:
+        return asyncio.run(_standalone(settings))
