@@ -208,7 +208,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         ctx = ctx_ref()
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user = await ctx.users.sign_in(ctx.verifier.verify(token))
+            user = await ctx.users.sign_in(await ctx.verifier.authenticate(token))
         except AppError as exc:
             # Socket.IO clients see `err.message` and `err.data` on connect_error.
             raise socketio.exceptions.ConnectionRefusedError(
