@@ -23,10 +23,10 @@ from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
 from ticket_comms.realtime import codec
-from ticket_comms.realtime.broadcast import ticket_room, user_room
+from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
-from ticket_comms.ticket_access import TicketNotFound, require_access, ticket_ids_of
+from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,12 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
             if not was_in:
                 await sio.leave_room(sid, room)
             raise
+        if user.is_admin:
+            # An admin watching a ticket they are not part of gets the room's copies without links.
+            async with ctx_ref().db.connection() as conn:
+                watching = not await is_participant(conn, user.id, ref.ticket_id)
+            if watching:
+                await sio.enter_room(sid, watch_room(ref.ticket_id))
         messages = latest["items"]
         await sio.emit("messages", {"ticketId": str(ref.ticket_id), "messages": messages}, to=sid)
         return {"messages": messages}
@@ -280,6 +286,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     async def _leave_ticket(sid: str, payload: Any) -> dict[str, Any]:
         ref = _parse(TicketRef, payload)
         await sio.leave_room(sid, ticket_room(ref.ticket_id))
+        await sio.leave_room(sid, watch_room(ref.ticket_id))
         return {}
 
     @on("sendMessage")
