@@ -148,3 +148,46 @@ async def test_a_message_sent_while_its_digest_is_built_is_still_emailed(mail: M
         2, timeout=DELAY + 8, predicate=lambda m: "new message" in m.header("Subject")
     )
     assert "Second: now it floods." in found[1].part("text/plain")
+
+
+async def _copies_of(mail: Mail, text: str) -> dict[str, int]:
+    found = {}
+    for table in ("events", "notifications"):
+        row = await mail.app.ctx.db.fetch_one(
+            f"SELECT count(*) AS n FROM {table} WHERE data::text LIKE %s", (f"%{text}%",)
+        )
+        assert row is not None
+        found[table] = row["n"]
+    return found
+
+
+async def test_a_deleted_message_leaves_no_copy_of_its_text(mail: Mail):
+    ticket_id = await ticket(mail, "bob")
+    secret = await say(mail, "alice", ticket_id, "The door code is 4321.")
+    await say(mail, "alice", ticket_id, "See you at nine.")
+    await mail.sink.wait_for(1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject"))
+    assert await _copies_of(mail, "4321") == {"events": 1, "notifications": 1}
+
+    r = await mail.client("alice").delete(f"/api/v1/tickets/{ticket_id}/messages/{secret['id']}")
+    assert r.status_code == 204
+    assert await _copies_of(mail, "4321") == {"events": 0, "notifications": 0}
+    # The other message is still quoted; the deleted one keeps its place, marked deleted.
+    assert await _copies_of(mail, "See you at nine.") == {"events": 1, "notifications": 1}
+    notes = (await mail.client("bob").get("/api/v1/me/notifications")).json()["items"]
+    quoted = next(n for n in notes if n["type"] == "MessageReceived")["data"]["messages"]
+    assert [m.get("deleted", False) for m in quoted] == [True, False]
+    assert "4321" not in str(notes)
+
+    # Deleted before its digest is due: the digest never quotes it.
+    mail.sink.messages.clear()
+    pin = await say(mail, "alice", ticket_id, "My PIN is 9876.")
+    await say(mail, "alice", ticket_id, "Ignore that.")
+    r = await mail.client("alice").delete(f"/api/v1/tickets/{ticket_id}/messages/{pin['id']}")
+    assert r.status_code == 204
+    email = (
+        await mail.sink.wait_for(
+            1, timeout=DELAY + 6, predicate=lambda m: "new message" in m.header("Subject")
+        )
+    )[0]
+    assert "9876" not in email.part("text/plain") and "Ignore that." in email.part("text/plain")
+    assert await _copies_of(mail, "9876") == {"events": 0, "notifications": 0}

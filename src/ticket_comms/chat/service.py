@@ -359,6 +359,7 @@ async def delete_message(
                 (message_id,),
             )
             await conn.execute("DELETE FROM message_reactions WHERE message_id = %s", (message_id,))
+            await digests.forget_message(conn, row)
         row = await _fetch_message(conn, ticket_id, message_id)
     await attachments.remove_objects(ctx, removed)
     message = message_out(row, ctx.settings)

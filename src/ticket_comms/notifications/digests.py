@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
@@ -120,6 +121,8 @@ async def run_digest(ctx: AppContext, ticket_id: str, user_id: str) -> None:
         data = {
             "messages": [
                 {
+                    # The seq lets a later delete find this copy of the text (forget_message).
+                    "seq": m["seq"],
                     "senderName": m["sender_name"] or "Someone",
                     "content": m["content"],
                     "createdAt": m["created_at"].isoformat(),
@@ -193,3 +196,38 @@ async def sweep(ctx: AppContext) -> None:
         except Exception:
             log.exception("digest sweep failed")
         await asyncio.sleep(interval)
+
+
+DELETED_TEXT = "This message was deleted."
+
+# The digests (events and their in-app notifications) that quoted a message: its entry keeps its place
+# and time, without text or file name. Matched by seq; digests written before entries carried their
+# seq, by time and text.
+_FORGET = """
+UPDATE {table} SET data = jsonb_set(data, '{{messages}}', (
+    SELECT coalesce(jsonb_agg(
+        CASE WHEN e ->> 'seq' = %(seq)s::text
+                  OR (NOT e ? 'seq' AND e ->> 'createdAt' = %(created_at)s AND e ->> 'content' = %(content)s)
+             THEN (e - 'attachmentName') || jsonb_build_object('content', %(deleted)s::text, 'deleted', true)
+             ELSE e END ORDER BY i), '[]'::jsonb)
+    FROM jsonb_array_elements(data -> 'messages') WITH ORDINALITY AS x(e, i)))
+WHERE ticket_id = %(ticket_id)s AND type = 'MessageReceived' AND jsonb_typeof(data -> 'messages') = 'array'
+  AND (data -> 'messages' @> jsonb_build_array(jsonb_build_object('seq', %(seq)s::bigint))
+       OR data -> 'messages' @> jsonb_build_array(
+              jsonb_build_object('createdAt', %(created_at)s::text, 'content', %(content)s::text)))
+"""
+
+
+async def forget_message(conn: Connection, message: dict[str, Any]) -> None:
+    """A deleted message's text leaves the digests that quoted it: the events (so an email not sent
+    yet is rendered without it, and admins reading event data do not see it) and the in-app
+    notifications. Pending digests read the live messages and skip deleted ones (UNREAD_FOR_DIGEST)."""
+    params = {
+        "ticket_id": message["ticket_id"],
+        "seq": message["seq"],
+        "created_at": message["created_at"].isoformat(),
+        "content": message["content"],
+        "deleted": DELETED_TEXT,
+    }
+    for table in ("events", "notifications"):
+        await conn.execute(_FORGET.format(table=table), params)
