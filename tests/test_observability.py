@@ -4,6 +4,10 @@ import json
 import logging
 import time
 
+import httpx
+import pytest
+
+from tests.conftest import free_port, make_settings, start_app
 from ticket_comms.observability import JsonFormatter, request_id_var
 
 
@@ -18,7 +22,7 @@ async def test_every_response_carries_a_request_id_and_echoes_the_callers(app, a
 async def test_metrics_count_requests_by_route_template(app, as_user):
     client = as_user("alice")
     await client.get("/api/v1/tickets/00000000-0000-0000-0000-000000000000")
-    text = (await client.get("/metrics")).text
+    text = (await as_user("ops", "admin").get("/metrics")).text
     assert 'route="/api/v1/tickets/{ticket_id}"' in text
     assert "00000000-0000" not in text  # ids never become label values
 
@@ -40,7 +44,7 @@ def _sample_count(text: str, name: str) -> float:
 async def test_event_loop_lag_and_collections_on_a_clock_are_measured(app, as_user):
     """Automatic collection is off while the app runs (realtime/heap.py): young collections run on a
     clock, and every pause, like the event loop's lateness, is in /metrics."""
-    client = as_user("alice")
+    client = as_user("ops", "admin")
     assert not gc.isenabled()
     before = (await client.get("/metrics")).text
     await asyncio.sleep(0.6)
@@ -59,3 +63,31 @@ async def test_a_stall_of_the_event_loop_is_logged(app, caplog):
     await asyncio.sleep(0.1)
     stalls = [r for r in caplog.records if r.getMessage() == "the event loop stalled"]
     assert stalls and stalls[0].fields["ms"] >= 150
+
+
+async def test_metrics_are_for_admins_on_the_main_port(app, as_user):
+    async with httpx.AsyncClient(base_url=app.base_url) as anyone:
+        r = await anyone.get("/metrics")
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+    assert (await as_user("alice").get("/metrics")).status_code == 403
+    assert (await as_user("billing", "service").get("/metrics")).status_code == 403
+    r = await as_user("ops", "admin").get("/metrics")
+    assert r.status_code == 200 and "http_requests_total" in r.text
+
+
+async def test_with_a_metrics_port_metrics_are_served_only_there(database_url, tmp_path):
+    port = free_port()
+    running = await start_app(make_settings(database_url, tmp_path, metrics_port=port))
+    try:
+        async with httpx.AsyncClient(base_url=running.base_url) as main:
+            admin = {"Authorization": f"Bearer {running.token('ops', 'admin')}"}
+            assert (await main.get("/metrics", headers=admin)).status_code == 404
+            await main.get("/healthz")
+        async with httpx.AsyncClient() as scraper:
+            r = await scraper.get(f"http://127.0.0.1:{port}/metrics")
+            assert r.status_code == 200 and 'route="/healthz"' in r.text
+    finally:
+        await running.stop()
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as scraper:
+            await scraper.get(f"http://127.0.0.1:{port}/metrics")

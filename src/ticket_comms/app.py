@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
-from prometheus_client import generate_latest
+from prometheus_client import generate_latest, start_http_server
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,6 +24,7 @@ from ticket_comms.attachments.imageworkers import ImageWorkers
 from ticket_comms.attachments.imageworkers import Limits as ImageLimits
 from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
+from ticket_comms.auth.deps import Admin
 from ticket_comms.auth.service import Users
 from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
@@ -163,6 +164,10 @@ def create_app(settings: Settings | None = None) -> Any:
         app.state.ctx = ctx
         watch = RuntimeWatch(metrics)
         watch.start()
+        metrics_server = None
+        if settings.metrics_port:
+            # A thread of its own (prometheus_client's), so a scrape never waits on the event loop.
+            metrics_server, _ = start_http_server(settings.metrics_port, settings.host, metrics.registry)
         log.info("ticket-comms ready", extra={"fields": {"redis": bool(settings.redis_url)}})
         try:
             yield
@@ -183,6 +188,9 @@ def create_app(settings: Settings | None = None) -> Any:
             await broadcaster.stop()
             await db.close()
             await watch.stop()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             if not settings.database_url:
                 await asyncio.to_thread(release_embedded_postgres)
 
@@ -237,9 +245,11 @@ def create_app(settings: Settings | None = None) -> Any:
             return error_response(503, "unavailable", "Migrations are not applied.")
         return JSONResponse({"status": "ready"})
 
-    @api.get("/metrics", include_in_schema=False)
-    async def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    if not settings.metrics_port:
+        # Request counts, latencies and internals are for operators: admins only on the public port.
+        @api.get("/metrics", include_in_schema=False)
+        async def prometheus(_: Admin) -> PlainTextResponse:
+            return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     asgi: Any = BodyGate(api, lambda: holder.get("ctx"))
     asgi = webapp.WebApp(asgi)  # the built web app at `/`, in front of the API for GET/HEAD only

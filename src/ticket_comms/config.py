@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     # messages of at least this many bytes (chat events are a few hundred bytes: compressing them costs
     # CPU per recipient and ~34 KB of zlib state per socket, and saves almost nothing).
     socketio_compression_threshold: int | None = Field(default=None, ge=0)
+    # /metrics: with METRICS_PORT set, served only there (on HOST, without a token; keep the port
+    # private to the scraper's network); unset, on the main port to admin tokens only.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The dev mailbox (an SMTP sink shown at /dev/mailbox, used when SMTP_URL is unset). Unset: on in
+    # development (PUBLIC_BASE_URL on this machine) only.
+    dev_mailbox: bool | None = None
     migrate_on_start: bool = True
     # In development (the dev JWT secret in use), `serve` fills an empty database with the demo
     # tickets and users; DEMO_DATA=false keeps it empty.
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
         """Development means the service is only reachable on this machine: PUBLIC_BASE_URL on localhost."""
         host = (urlsplit(self.base_url).hostname or "").lower()
         return host in DEVELOPMENT_HOSTS or host.endswith(".localhost")
+
+    @property
+    def dev_mailbox_enabled(self) -> bool:
+        return self.is_development if self.dev_mailbox is None else self.dev_mailbox
 
     @property
     def signing_key(self) -> str:

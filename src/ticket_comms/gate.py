@@ -72,7 +72,7 @@ class BodyGate:
         token = _bearer(scope)
         if token is None:
             raise Unauthenticated()
-        claims = ctx.verifier.verify(token)
+        claims = await ctx.verifier.authenticate(token)
         action = _door_limit(method, path)
         if action is not None:
             await ratelimits.hit(ctx, action, claims.user_id)

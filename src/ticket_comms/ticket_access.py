@@ -31,3 +31,10 @@ async def require_access(conn: Connection, user: CurrentUser, ticket_id: UUID) -
 async def ticket_ids_of(conn: Connection, user_id: str) -> list[UUID]:
     cur = await conn.execute("SELECT ticket_id FROM ticket_participants WHERE user_id = %s", (user_id,))
     return [row["ticket_id"] for row in await cur.fetchall()]
+
+
+async def is_participant(conn: Connection, user_id: str, ticket_id: UUID) -> bool:
+    cur = await conn.execute(
+        "SELECT 1 FROM ticket_participants WHERE ticket_id = %s AND user_id = %s", (ticket_id, user_id)
+    )
+    return await cur.fetchone() is not None

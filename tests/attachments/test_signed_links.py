@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from tests.attachments.helpers import PDF, path_of, png, send, uploaded
 from tests.chat.helpers import register, ticket_with
@@ -75,3 +77,82 @@ def test_for_viewer_binds_both_links_and_leaves_other_messages_alone(app):
     bound = signing.for_viewer(message, app.settings, "bob")
     assert bound["attachment"]["url"] == signing.signed_url(app.settings, "a1", user_id="bob")
     assert bound["attachment"]["thumbnailUrl"] is None and message["attachment"]["url"] == "x"
+
+
+def _bound_to(attachment: dict, user_id: str) -> bool:
+    return all(
+        f"user={user_id}&" in url
+        for url in (attachment["url"], attachment["thumbnailUrl"])
+        if url is not None
+    )
+
+
+async def test_every_message_answered_or_broadcast_carries_links_of_its_reader_only(app, as_user):
+    from tests.realtime.conftest import open_socket
+
+    await register(app, "bob", "carol")
+    alice, boss = as_user("alice"), as_user("boss", role="admin")
+    tid = (await ticket_with(alice, "bob", "carol"))["id"]
+    assert (await boss.get("/api/v1/me")).status_code == 200
+    socks = {
+        u: await open_socket(app.base_url, u, app.token(u, name=u.title())) for u in ("alice", "bob", "carol")
+    }
+    watcher = await open_socket(app.base_url, "boss", app.token("boss", "admin"))
+    try:
+        assert (await watcher.call("joinTicket", tid))["ok"]
+        image = await uploaded(alice, tid, "plan.png", png())
+        assert "user=alice&" in image["url"], image  # the upload's own answer is the uploader's
+        sent = await alice.post(
+            f"/api/v1/tickets/{tid}/messages",
+            json={"type": "Image", "attachmentId": image["id"], "content": "floorplan"},
+        )
+        assert sent.status_code == 201
+        assert _bound_to(sent.json()["attachment"], "alice")
+        mid = sent.json()["id"]
+
+        # Broadcasts: each participant's sockets get their own links; the admin watching gets none.
+        for user_id, sock in socks.items():
+            event = await sock.wait("newMessage", lambda d: d["message"]["id"] == mid)
+            assert _bound_to(event["message"]["attachment"], user_id), (user_id, event)
+            await asyncio.sleep(0.05)
+            assert len(sock.got("newMessage", lambda d: d["message"]["id"] == mid)) == 1
+        watched = await watcher.wait("newMessage", lambda d: d["message"]["id"] == mid)
+        assert (
+            watched["message"]["attachment"]["url"] is None
+            and watched["message"]["attachment"]["thumbnailUrl"] is None
+        )
+        assert len(watcher.got("newMessage")) == 1
+
+        bob = as_user("bob")
+        answers = {
+            "history": (await bob.get(f"/api/v1/tickets/{tid}/messages")).json()["items"][-1],
+            "search": (
+                await bob.get(f"/api/v1/tickets/{tid}/messages/search", params={"q": "floorplan"})
+            ).json()["items"][0],
+            "search all": (await bob.get("/api/v1/search/messages", params={"q": "floorplan"})).json()[
+                "items"
+            ][0],
+            "react": (await bob.put(f"/api/v1/tickets/{tid}/messages/{mid}/reactions/👍")).json(),
+            "join": (await socks["bob"].call("joinTicket", tid))["messages"][-1],
+            "sync": (await socks["bob"].call("sync", {"ticketId": tid, "afterSeq": 0}))["messages"][-1],
+        }
+        for where, message in answers.items():
+            assert message["id"] == mid and _bound_to(message["attachment"], "bob"), (where, message)
+        edited = await alice.patch(f"/api/v1/tickets/{tid}/messages/{mid}", json={"content": "floorplan v2"})
+        assert _bound_to(edited.json()["attachment"], "alice")
+        for user_id, sock in socks.items():
+            event = await sock.wait("messageUpdated", lambda d: d["message"]["content"] == "floorplan v2")
+            assert _bound_to(event["message"]["attachment"], user_id), (user_id, event)
+
+        # Bob's broadcast link dies with his membership; a link bound to no one never worked.
+        bobs = path_of((await socks["bob"].wait("newMessage"))["message"]["attachment"]["url"])
+        async with httpx.AsyncClient(base_url=app.base_url) as anyone:
+            assert (await anyone.get(bobs)).status_code == 200
+            unbound = path_of(signing.signed_url(app.settings, image["id"]))
+            r = await anyone.get(unbound)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "bad_signature"
+            assert (await boss.delete(f"/api/v1/tickets/{tid}/participants/bob")).status_code == 204
+            assert (await anyone.get(bobs)).status_code == 404
+    finally:
+        for sock in [*socks.values(), watcher]:
+            await sock.client.disconnect()

@@ -134,3 +134,44 @@ async def test_a_rotated_key_is_picked_up_by_one_shared_fetch(database_url, tmp_
             assert SlowIdentityProvider.requests == before + 1
     finally:
         await running.stop()
+
+
+async def test_every_door_waits_for_a_key_being_fetched(database_url, tmp_path, slow_idp):
+    """The first token signed with a key we have not fetched yet is accepted everywhere, not only by
+    the HTTP API: the socket handshake, a request with a body, and the dev mailbox's admin check."""
+    import socketio
+
+    url, key = slow_idp
+    running = await start_app(make_settings(database_url, tmp_path, jwt_jwks_url=url))
+    try:
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(
+            running.base_url, auth={"token": token(key, "k1")}, transports=["websocket"], wait_timeout=10
+        )
+        assert client.connected
+        await client.disconnect()
+
+        admin_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        SlowIdentityProvider.keys = [*SlowIdentityProvider.keys, _jwk("k2", admin_key)]
+        running.ctx.verifier.jwks.min_refresh_seconds = 0
+        admin = jwt.encode(
+            {"sub": "root", "role": "admin", "exp": int(time.time()) + 60},
+            admin_key,
+            "RS256",
+            headers={"kid": "k2"},
+        )
+        remote = {"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {admin}"}
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+            assert (await http.get("/dev/mailbox.json", headers=remote)).status_code == 200
+
+            poster_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            SlowIdentityProvider.keys = [*SlowIdentityProvider.keys, _jwk("k3", poster_key)]
+            running.ctx.verifier.jwks.min_refresh_seconds = 0
+            created = await http.post(
+                "/api/v1/tickets",
+                json={"title": "Boiler"},
+                headers={"Authorization": f"Bearer {token(poster_key, 'k3', 'frank')}"},
+            )
+            assert created.status_code == 201, created.text
+    finally:
+        await running.stop()

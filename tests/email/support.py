@@ -33,6 +33,7 @@ class Caught:
     rcpt_options: list[str]
     raw: bytes
     at: float
+    tls: bool = False  # whether the session was encrypted (STARTTLS) when the mail arrived
 
     @property
     def message(self) -> EmailMessage:
@@ -161,6 +162,7 @@ class _Handler:
                 list(envelope.rcpt_options),
                 raw,
                 time.monotonic(),
+                tls=session.ssl is not None,
             )
         )
         self.sink._changed.set()

@@ -228,3 +228,28 @@ async def test_oversized_mail_is_refused(app: Any) -> None:
     with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
         await send(app.ctx.dev_mailbox.port, "Too big", html=None, text=big)
     assert refused.value.code == 552
+
+
+async def test_outside_development_the_mailbox_needs_dev_mailbox(database_url: str, tmp_path: Path) -> None:
+    production = {
+        "public_base_url": "https://tickets.example.com",
+        "signing_secret": "s" * 48,
+        "demo_data": False,
+    }
+    for explicit, expected in ((None, 404), (True, 200), (False, 404)):
+        extra = {} if explicit is None else {"dev_mailbox": explicit}
+        running = await start_app(
+            make_settings(database_url, tmp_path / str(explicit), **production, **extra)
+        )
+        try:
+            assert (running.ctx.dev_mailbox is not None) == (expected == 200)
+            async with httpx.AsyncClient(base_url=running.base_url) as local:
+                assert (await local.get("/dev/mailbox.json")).status_code == expected
+        finally:
+            await running.stop()
+    # In development it is on unless switched off.
+    running = await start_app(make_settings(database_url, tmp_path / "dev-off", dev_mailbox=False))
+    try:
+        assert running.ctx.dev_mailbox is None
+    finally:
+        await running.stop()

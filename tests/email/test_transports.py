@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import free_port, make_settings, start_app
 from tests.email.support import MAIL_SETTINGS, Mail, Sink, self_signed
-from ticket_comms.email.transports import parse_smtp_url
+from ticket_comms.email.transports import OutgoingEmail, SmtpTransport, parse_smtp_url
 
 OTP = {"otp": {"code": "112233", "expiresInMinutes": 5}}
 QUOTE = {"quote": {"number": "Q-9", "total": 12}}
@@ -28,9 +28,12 @@ def test_smtp_url_forms():
         "relay.example.com",
         25,
         False,
-        False,
+        None,  # opportunistic: STARTTLS whenever the relay offers it
         None,
     )
+    assert parse_smtp_url("smtp://h?starttls=false").start_tls is False
+    assert parse_smtp_url("smtp://u:p@h").insecure is False
+    assert parse_smtp_url("smtp://u:p@h?insecure=true").insecure is True
     tls = parse_smtp_url("smtps://user%40corp:p%3Ass@mail.example.com")
     assert (tls.port, tls.use_tls, tls.username, tls.password) == (465, True, "user@corp", "p:ss")
     starttls = parse_smtp_url("smtp://u:p@mail.example.com?starttls=true&pool=4")
@@ -222,4 +225,54 @@ async def test_tls_and_auth_from_smtp_url(database_url, tmp_path, mode):
     finally:
         await mail.close()
         await app.stop()
+        await sink.stop()
+
+
+def _tls_seen(sink: Sink) -> list[bool]:
+    return [m.tls for m in sink.messages]
+
+
+async def _send_one(url: str) -> object:
+    transport = SmtpTransport(parse_smtp_url(url), timeout=10)
+    try:
+        raw = b"From: a@tickets.test\r\nTo: carol@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
+        return await transport.send(OutgoingEmail("log-1", "a@tickets.test", "carol@example.com", raw))
+    finally:
+        await transport.close()
+
+
+async def test_starttls_is_used_whenever_the_relay_offers_it(tmp_path):
+    sink = Sink(smtp_options={"tls_context": server_tls(tmp_path)})
+    await sink.start()
+    try:
+        result = await _send_one(f"smtp://127.0.0.1:{sink.port}?verify=false")
+        assert result.ok, result
+        assert _tls_seen(sink) == [True]
+        # Switched off explicitly, the same relay is used in clear.
+        result = await _send_one(f"smtp://127.0.0.1:{sink.port}?starttls=false")
+        assert result.ok, result
+        assert _tls_seen(sink) == [True, False]
+    finally:
+        await sink.stop()
+
+
+async def test_a_password_is_never_sent_in_clear_unless_insecure_is_asked_for():
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[bytes] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.password)
+        return AuthResult(success=True)
+
+    sink = Sink(smtp_options={"authenticator": authenticator, "auth_require_tls": False})
+    await sink.start()
+    try:
+        result = await _send_one(f"smtp://mailer:s3cret@127.0.0.1:{sink.port}")
+        assert not result.ok and "insecure=true" in result.reply, result
+        assert logins == [] and sink.messages == []
+        result = await _send_one(f"smtp://mailer:s3cret@127.0.0.1:{sink.port}?insecure=true")
+        assert result.ok, result
+        assert logins == [b"s3cret"] and len(sink.messages) == 1
+    finally:
         await sink.stop()

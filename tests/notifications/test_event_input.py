@@ -44,3 +44,34 @@ async def test_deeply_nested_event_data_is_a_422(app, as_user):
         "/api/v1/events", json={"type": "PaymentReceived", "recipientIds": ["carol"], "data": ok}
     )
     assert r.status_code == 202, r.text
+
+
+PAYMENT = {"payment": {"amount": 3400, "currency": "USD", "reference": "PAY-9"}}
+
+
+async def test_idempotency_keys_are_the_callers_own_and_a_reused_key_must_repeat_the_request(app, as_user):
+    billing, shop = as_user("billing", "service"), as_user("shop", "service")
+    r = await billing.put("/api/v1/users/carol", json={"email": "carol@example.com", "name": "Carol"})
+    assert r.status_code in (200, 201), r.text
+    event = {"type": "PaymentReceived", "recipientIds": ["carol"], "data": PAYMENT, "idempotencyKey": "pay-1"}
+
+    first = await billing.post("/api/v1/events", json=event)
+    assert first.status_code == 202, first.text
+    again = await billing.post("/api/v1/events", json=event)
+    assert again.status_code == 202 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    # Another caller's same key is another event: it neither replays nor blocks billing's.
+    other = await shop.post("/api/v1/events", json=event)
+    assert other.status_code == 202 and "Idempotent-Replayed" not in other.headers
+    assert other.json()["eventId"] != first.json()["eventId"]
+
+    # The same key with another payload is a client bug: 409, and nothing is sent.
+    changed = {**event, "data": {"payment": {**PAYMENT["payment"], "amount": 1}}}
+    r = await billing.post("/api/v1/events", json=changed)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+    r = await billing.post("/api/v1/events", json={**event, "recipientIds": ["billing"]})
+    assert r.status_code == 409
+    async with app.ctx.db.connection() as conn:
+        cur = await conn.execute("SELECT count(*) AS n FROM events WHERE type = 'PaymentReceived'")
+        assert (await cur.fetchone())["n"] == 2

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.email.support import Mail
 from tests.realtime.conftest import open_socket
 from ticket_comms.catalogue import EVENT_TYPES
+from ticket_comms.errors import BadRequest
 
 QUOTE = {"quote": {"number": "Q-7", "total": 99}}
 OTP = {"otp": {"code": "135790", "expiresInMinutes": 5}}
@@ -179,3 +182,22 @@ async def test_one_click_unsubscribe(mail: Mail):
     await raise_event(mail, "QuoteApproved", QUOTE, recipientIds=["carol"])
     await mail.sink.wait_for(2)
     assert "approved" in mail.sink.messages[1].header("Subject")
+
+
+def test_unsubscribe_tokens_are_signed_with_the_signing_secret_not_the_jwt_secret(tmp_path) -> None:
+    from ticket_comms.config import Settings
+    from ticket_comms.email import links
+
+    base = {
+        "data_dir": tmp_path,
+        "public_base_url": "https://tickets.example.com",
+        "jwt_jwks_url": "https://idp.example.com/jwks",
+    }
+    one = Settings(_env_file=None, signing_secret="s" * 48, **base)  # type: ignore[call-arg]
+    token = links.unsubscribe_token(one, "alice", "MessageReceived")
+    # The JWT secret keeps its public built-in value when JWKS is used: it must not be the key.
+    other_signing = Settings(_env_file=None, signing_secret="t" * 48, **base)  # type: ignore[call-arg]
+    with pytest.raises(BadRequest):
+        links.read_unsubscribe_token(other_signing, token)
+    other_jwt = Settings(_env_file=None, signing_secret="s" * 48, jwt_secret="j" * 48, **base)  # type: ignore[call-arg]
+    assert links.read_unsubscribe_token(other_jwt, token) == ("alice", "MessageReceived")

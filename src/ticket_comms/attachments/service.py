@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 
 from ticket_comms import ratelimits
-from ticket_comms.attachments import images, sniffing
+from ticket_comms.attachments import images, signing, sniffing
 from ticket_comms.attachments.formdata import FormStream
 from ticket_comms.attachments.schemas import attachment_out
 from ticket_comms.attachments.storage import ObjectMissing
@@ -173,7 +173,7 @@ async def upload(
             await asyncio.shield(_delete_quietly(ctx, stored))
         raise
     assert row is not None
-    return _row_out(row, ctx)
+    return signing.attachment_for_viewer(_row_out(row, ctx), ctx.settings, user.id)
 
 
 async def _check_daily_bytes(ctx: AppContext, user: CurrentUser, content_length: int | None) -> None:

@@ -1,9 +1,10 @@
 """Signed, expiring download URLs: an HMAC (SIGNING_SECRET) over the attachment id, the variant, the
 expiry and, for a link handed to one person, that person's user id.
 
-A link bound to a user works only while that user may still see the attachment (checked when it is
-served), so a participant removed from a ticket loses the links they were given at once. A link bound
-to no one (the same payload broadcast to a whole ticket) is its own authorisation until it expires.
+Every link is bound to the user it is handed to, and works only while that user may still see the
+attachment (checked when it is served): a participant removed from a ticket loses the links they were
+given at once. A link bound to no one is refused (a leaked copy would otherwise work for anyone until
+it expires); payloads built before they know their reader carry no links (`without_links`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ def verify(
     signature: str,
     user_id: str | None = None,
 ) -> None:
-    """Raise Forbidden unless the link was signed by us, for this attachment, variant and user, and is current.
+    """Raise Forbidden unless the link was signed by us, for this attachment, variant and a user, and is current.
     The caller then checks that a bound user may still see the attachment."""
+    if user_id is None:
+        raise Forbidden("The download link is not valid.", code="bad_signature")
     variant = "thumbnail" if thumbnail else "original"
     expected = _signature(settings.signing_key, attachment_id, variant, expires, user_id)
     if not hmac.compare_digest(expected, signature):
@@ -74,8 +77,21 @@ def for_viewer(message: dict[str, Any], settings: Settings, user_id: str) -> dic
     attachment = message.get("attachment")
     if not attachment:
         return message
+    return {**message, "attachment": attachment_for_viewer(attachment, settings, user_id)}
+
+
+def attachment_for_viewer(attachment: dict[str, Any], settings: Settings, user_id: str) -> dict[str, Any]:
     attachment_id = attachment["id"]
     bound = {**attachment, "url": signed_url(settings, attachment_id, user_id=user_id)}
     if attachment.get("thumbnailUrl"):
         bound["thumbnailUrl"] = signed_url(settings, attachment_id, thumbnail=True, user_id=user_id)
-    return {**message, "attachment": bound}
+    return bound
+
+
+def without_links(message: dict[str, Any]) -> dict[str, Any]:
+    """A Message for a reader we cannot bind links to (a watcher of the room): the attachment's links
+    are null, and the reader fetches the message over HTTP to get links of its own."""
+    attachment = message.get("attachment")
+    if not attachment:
+        return message
+    return {**message, "attachment": {**attachment, "url": None, "thumbnailUrl": None}}

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from ticket_comms import ratelimits
+from ticket_comms.attachments import signing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.chat.service import MESSAGE_COLUMNS, REACTIONS_COLUMN
@@ -92,6 +93,12 @@ async def search(
         cur = await conn.execute(_sql(scope, with_cursor), params, prepare=False)
         rows = await cur.fetchall()
     page = rows[:limit]
-    items = [{**message_out(r, ctx.settings), "highlight": r["highlight"]} for r in page]
+    items = [
+        {
+            **signing.for_viewer(message_out(r, ctx.settings), ctx.settings, user.id),
+            "highlight": r["highlight"],
+        }
+        for r in page
+    ]
     next_cursor = encode_cursor(page[-1]["rank"], page[-1]["id"]) if len(rows) > limit else None
     return {"items": items, "nextCursor": next_cursor}

@@ -1,5 +1,5 @@
 """The links our emails carry: the ticket, the notification preferences, and the signed one-click
-unsubscribe link (a token naming the user and the event type, under a key derived from JWT_SECRET)."""
+unsubscribe link (a token naming the user and the event type, under a key derived from SIGNING_SECRET)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def preferences_url(settings: Settings) -> str:
 
 
 def _unsubscribe_key(settings: Settings) -> bytes:
-    return hmac.new(settings.jwt_secret.encode(), b"ticket-comms unsubscribe v1", hashlib.sha256).digest()
+    return hmac.new(settings.signing_key.encode(), b"ticket-comms unsubscribe v1", hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

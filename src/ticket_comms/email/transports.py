@@ -60,14 +60,19 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     use_tls: bool = False  # smtps://: TLS from the first byte
-    start_tls: bool = False  # ?starttls=true: upgrade after EHLO, and refuse to go on without it
+    # ?starttls=true: upgrade after EHLO, and refuse to go on without it; ?starttls=false: never.
+    # Unset (None): opportunistic, upgrade whenever the server offers STARTTLS.
+    start_tls: bool | None = None
     validate_certs: bool = True
+    # ?insecure=true: allow sending the password over a connection without TLS.
+    insecure: bool = False
     pool_size: int = 10
 
 
 def parse_smtp_url(url: str) -> SmtpConfig:
-    """`smtp://user:pass@host:port` (`smtps://` for implicit TLS; `?starttls=true`; `?verify=false` for
-    self-signed test relays; `?pool=N` connections)."""
+    """`smtp://user:pass@host:port` (`smtps://` for implicit TLS; STARTTLS whenever the server offers
+    it, `?starttls=true` to require it, `?starttls=false` to never try; `?verify=false` for self-signed
+    test relays; `?insecure=true` to allow a password over a connection without TLS; `?pool=N`)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
@@ -76,7 +81,7 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         raise ValueError("SMTP_URL has no host")
     query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
     use_tls = scheme == "smtps"
-    start_tls = query.get("starttls") in ("true", "1", "yes")
+    start_tls = _flag(query.get("starttls"))
     default_port = 465 if use_tls else (587 if start_tls else 25)
     return SmtpConfig(
         host=parts.hostname,
@@ -85,9 +90,28 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         password=unquote(parts.password) if parts.password else None,
         use_tls=use_tls,
         start_tls=start_tls,
-        validate_certs=query.get("verify") not in ("false", "0", "no"),
+        validate_certs=_flag(query.get("verify")) is not False,
+        insecure=_flag(query.get("insecure")) is True,
         pool_size=max(1, min(100, int(query.get("pool", "10")))) if query.get("pool", "10").isdigit() else 10,
     )
+
+
+def _flag(value: str | None) -> bool | None:
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    return None
+
+
+class CleartextPassword(aiosmtplib.SMTPException):
+    """The relay offered no TLS, and SMTP_URL carries a password without `?insecure=true`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the relay offers no TLS (no STARTTLS): refusing to send the SMTP password in clear. "
+            "Use smtps://, a relay that offers STARTTLS, or add ?insecure=true to SMTP_URL to allow it"
+        )
 
 
 def _reply(code: int, message: str) -> str:
@@ -117,7 +141,7 @@ class SmtpTransport:
     async def _connect(self) -> _Connection:
         c = self.config
         tls_context = None
-        if (c.use_tls or c.start_tls) and not c.validate_certs:
+        if c.start_tls is not False and not c.validate_certs:
             tls_context = ssl.create_default_context()
             tls_context.check_hostname = False
             tls_context.verify_mode = ssl.CERT_NONE
@@ -125,6 +149,7 @@ class SmtpTransport:
             hostname=c.host,
             port=c.port,
             use_tls=c.use_tls,
+            # None: aiosmtplib upgrades with STARTTLS whenever the server offers it.
             start_tls=c.start_tls if not c.use_tls else False,
             timeout=self.timeout,
             validate_certs=c.validate_certs,
@@ -138,6 +163,9 @@ class SmtpTransport:
             except aiosmtplib.SMTPHeloError:
                 await client.helo()
         if c.username is not None:
+            if client.get_transport_info("sslcontext") is None and not c.insecure:
+                client.close()
+                raise CleartextPassword()
             await client.login(c.username, c.password or "")
         return _Connection(client, client.supports_extension("dsn"))
 

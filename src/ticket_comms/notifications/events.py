@@ -10,6 +10,8 @@ nothing, and a commit loses nothing. What must happen after commit (socket event
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from ticket_comms.email import templates
 from ticket_comms.email.addresses import message_id_for
 from ticket_comms.email.links import ticket_url
 from ticket_comms.email.outbox import OUTBOX_CHANNEL, queue_emails_cte
-from ticket_comms.errors import NotFound, ValidationFailed
+from ticket_comms.errors import Conflict, NotFound, ValidationFailed
 from ticket_comms.notifications import recipients as who
 from ticket_comms.notifications.inbox import summary
 from ticket_comms.push import outbox as push_outbox
@@ -58,8 +60,8 @@ async def publish(ctx: AppContext, outbox: Outbox | None) -> None:
 # push workers when this commits.
 WRITE_EVENT = f"""
 WITH e AS (
-    INSERT INTO events (id, type, ticket_id, actor_id, data, idempotency_key, deliveries)
-    VALUES (%(event_id)s, %(type)s, %(ticket_id)s, %(actor_id)s, %(data)s, %(key)s, %(deliveries)s)
+    INSERT INTO events (id, type, ticket_id, actor_id, data, idempotency_key, request_hash, deliveries)
+    VALUES (%(event_id)s, %(type)s, %(ticket_id)s, %(actor_id)s, %(data)s, %(key)s, %(request_hash)s, %(deliveries)s)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
 ), n AS (
@@ -116,6 +118,7 @@ async def raise_event(
     actor_id: str | None = None,
     recipient_ids: list[str] | None = None,
     idempotency_key: str | None = None,
+    request_hash: str | None = None,
     strict: bool = True,
 ) -> tuple[dict[str, Any], Outbox]:
     """Record an event and its deliveries on `conn` (inside the caller's transaction).
@@ -123,6 +126,8 @@ async def raise_event(
     `ticket`: the ticket row when the caller has it (saves a query). `strict` (the public API): data
     missing a template variable or unknown recipients are a 422 and nothing is written; events raised
     inside the service never fail the operation that raised them (a broken template fails the email).
+    `request_hash`: the fingerprint of the request that carried `idempotency_key`; a key seen with
+    another fingerprint is a 409 (a client bug that would otherwise drop an event silently).
     Returns (`{eventId, deliveries}`, Outbox).
     """
     if type not in EVENT_TYPES:
@@ -130,12 +135,9 @@ async def raise_event(
             f"Unknown event type {type!r}.", code="unknown_event_type", details={"allowed": list(EVENT_TYPES)}
         )
     if idempotency_key is not None:
-        cur = await conn.execute(
-            "SELECT id, deliveries FROM events WHERE idempotency_key = %s", (idempotency_key,)
-        )
-        seen = await cur.fetchone()
+        seen = await _seen(conn, idempotency_key, request_hash)
         if seen is not None:
-            return {"eventId": str(seen["id"]), "deliveries": seen["deliveries"], "duplicate": True}, Outbox()
+            return seen, Outbox()
 
     data = dict(data)
     if ticket is None and ticket_id is not None:
@@ -237,6 +239,7 @@ async def raise_event(
             "actor_id": actor_id,
             "data": jsonb(data),
             "key": idempotency_key,
+            "request_hash": request_hash,
             "deliveries": jsonb(deliveries),
             "note_data": jsonb(note_data),
             "n_ids": n_ids,
@@ -256,12 +259,10 @@ async def raise_event(
     assert written is not None
     if not written["inserted"]:
         # The same idempotency key committed by a concurrent request while we were deciding.
-        cur = await conn.execute(
-            "SELECT id, deliveries FROM events WHERE idempotency_key = %s", (idempotency_key,)
-        )
-        seen = await cur.fetchone()
+        assert idempotency_key is not None
+        seen = await _seen(conn, idempotency_key, request_hash)
         assert seen is not None
-        return {"eventId": str(seen["id"]), "deliveries": seen["deliveries"], "duplicate": True}, Outbox()
+        return seen, Outbox()
     outbox = Outbox()
     for note in written["notes"]:
         outbox.notifications.append(
@@ -281,6 +282,39 @@ async def raise_event(
     return {"eventId": str(event_id), "deliveries": deliveries, "duplicate": False}, outbox
 
 
+async def _seen(conn: Connection, key: str, request_hash: str | None) -> dict[str, Any] | None:
+    """The first answer for an idempotency key already used; 409 if it came with another request."""
+    cur = await conn.execute(
+        "SELECT id, deliveries, request_hash FROM events WHERE idempotency_key = %s", (key,)
+    )
+    seen = await cur.fetchone()
+    if seen is None:
+        return None
+    if request_hash is not None and seen["request_hash"] != request_hash:
+        raise IdempotencyKeyReused()
+    return {"eventId": str(seen["id"]), "deliveries": seen["deliveries"], "duplicate": True}
+
+
+class IdempotencyKeyReused(Conflict):
+    """This idempotency key was already used for a different event."""
+
+    code = "idempotency_key_reused"
+
+
+def caller_scoped_key(caller: CurrentUser, key: str) -> str:
+    """Idempotency keys are the caller's own: two product backends (or an admin and a service) that
+    pick the same key never answer for each other. Length-prefixed, so no pair of (caller, key)
+    collides with another, nor with the service's own `digest:` keys."""
+    return f"api:{len(caller.id)}:{caller.id}:{key}"
+
+
+def request_fingerprint(body: Any) -> str:
+    """A hash of what a `POST /events` asked for (everything but the key), to spot a reused key."""
+    asked = body.model_dump(mode="json", exclude={"idempotency_key"})
+    canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 async def submit_event(ctx: AppContext, caller: CurrentUser, body: Any) -> dict[str, Any]:
     """`POST /events`: one transaction, then the in-app notifications."""
     if body.recipient_ids is not None and len(body.recipient_ids) > MAX_RECIPIENTS:
@@ -298,7 +332,8 @@ async def submit_event(ctx: AppContext, caller: CurrentUser, body: Any) -> dict[
             ticket_id=body.ticket_id,
             actor_id=body.actor_id,
             recipient_ids=body.recipient_ids,
-            idempotency_key=body.idempotency_key,
+            idempotency_key=caller_scoped_key(caller, body.idempotency_key) if body.idempotency_key else None,
+            request_hash=request_fingerprint(body) if body.idempotency_key else None,
             strict=True,
         )
     await publish(ctx, outbox)

@@ -25,7 +25,10 @@ events = Table(
     Column("actor_id", Text),
     # The data every recipient's email is rendered from (ticket details filled in by the service).
     Column("data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # `POST /events` keys are stored scoped to their caller (events.caller_scoped_key).
     Column("idempotency_key", Text, unique=True),
+    # The fingerprint of the request that used the key: the same key with another request is a 409.
+    Column("request_hash", Text),
     # The answer given when the event was accepted, repeated verbatim for a repeated idempotency key.
     Column("deliveries", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -32,6 +32,11 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def watch_room(ticket_id: UUID | str) -> str:
+    """Sockets in a ticket's room that are not a participant's: admins watching a ticket they joined."""
+    return f"watch:{ticket_id}"
+
+
 class Broadcaster:
     def __init__(self, sio: socketio.AsyncServer, redis_url: str | None = None):
         self.sio = sio
@@ -63,7 +68,9 @@ class Broadcaster:
             # Socket handlers re-check access on every client event, whatever the rooms say.
             log.warning("could not apply a membership change", exc_info=True)
 
-    async def _emit(self, event: str, data: dict[str, Any], room: str, skip_sid: str | None = None) -> None:
+    async def _emit(
+        self, event: str, data: dict[str, Any], room: str, skip_sid: str | list[str] | None = None
+    ) -> None:
         try:
             await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
         except Exception:
@@ -81,14 +88,35 @@ class Broadcaster:
             user_room(user_id),
         )
 
-    async def new_message(self, ticket_id: UUID, message: dict[str, Any]) -> None:
-        await self._emit(
-            "newMessage", {"ticketId": str(ticket_id), "message": message}, ticket_room(ticket_id)
-        )
+    async def new_message(
+        self, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        await self._message_event("newMessage", ticket_id, message, bound)
 
-    async def message_updated(self, ticket_id: UUID, message: dict[str, Any]) -> None:
+    async def message_updated(
+        self, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        await self._message_event("messageUpdated", ticket_id, message, bound)
+
+    async def _message_event(
+        self, event: str, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None
+    ) -> None:
+        """A message to the ticket's room. One with an attachment carries download links bound to each
+        participant (`bound`: user id -> that user's copy), so a link works only for the person it was
+        given to; each participant's sockets get their own copy. Other sockets in the room (admins
+        watching) get `message` as is, which then has no links: they fetch the message over HTTP."""
+        room = ticket_room(ticket_id)
+        if not bound:
+            await self._emit(event, {"ticketId": str(ticket_id), "message": message}, room)
+            return
+        rooms = {user_id: user_room(user_id) for user_id in bound}
+        watchers = watch_room(ticket_id)
+        for user_id, copy in bound.items():
+            # The room, minus every other participant's sockets and the watchers: this user's sockets.
+            skip = [r for u, r in rooms.items() if u != user_id] + [watchers]
+            await self._emit(event, {"ticketId": str(ticket_id), "message": copy}, room, skip_sid=skip)
         await self._emit(
-            "messageUpdated", {"ticketId": str(ticket_id), "message": message}, ticket_room(ticket_id)
+            event, {"ticketId": str(ticket_id), "message": message}, room, skip_sid=list(rooms.values())
         )
 
     async def messages_read(self, ticket_id: UUID, user_id: str, last_read_seq: int, at: str | None) -> None:

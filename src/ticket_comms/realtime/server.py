@@ -23,10 +23,10 @@ from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
 from ticket_comms.realtime import codec
-from ticket_comms.realtime.broadcast import ticket_room, user_room
+from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
-from ticket_comms.ticket_access import require_access, ticket_ids_of
+from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
 
 log = logging.getLogger(__name__)
 
@@ -208,17 +208,26 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         ctx = ctx_ref()
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user = await ctx.users.sign_in(ctx.verifier.verify(token))
+            user = await ctx.users.sign_in(await ctx.verifier.authenticate(token))
         except AppError as exc:
             # Socket.IO clients see `err.message` and `err.data` on connect_error.
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code, "message": exc.message}
             ) from None
         await sio.save_session(sid, {"user": user})
+        # In the user's room first: from here on, membership changes reach this socket.
         await sio.enter_room(sid, user_room(user.id))
         async with ctx.db.connection() as conn:
-            for ticket_id in await ticket_ids_of(conn, user.id):
+            entered = await ticket_ids_of(conn, user.id)
+            for ticket_id in entered:
                 await sio.enter_room(sid, ticket_room(ticket_id))
+            # A removal committed between the listing and the entering found this socket outside
+            # the room, so it had nothing to take away: look again, now that the socket is inside,
+            # and leave what is gone. A removal committed after this look reaches the socket itself.
+            still = set(await ticket_ids_of(conn, user.id))
+        for ticket_id in entered:
+            if ticket_id not in still:
+                await sio.leave_room(sid, ticket_room(ticket_id))
         # A token that expires while connected ends the connection.
         delay = max(0.0, user.expires_at - time.time())
         loop = asyncio.get_running_loop()
@@ -246,10 +255,29 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     async def _join_ticket(sid: str, payload: Any) -> dict[str, Any]:
         ref = _parse(TicketRef, payload)
         user = await session_user(sid)
-        latest = await chat.list_messages(
-            ctx_ref(), user, ref.ticket_id, limit=JOIN_HISTORY, before_seq=None, after_seq=None
-        )
-        await sio.enter_room(sid, ticket_room(ref.ticket_id))
+        room = ticket_room(ref.ticket_id)
+        # Enter first, then check access: a removal that commits before the check is seen by it (and
+        # the socket leaves again); one that commits after it finds the socket in the room and takes
+        # it out. Checking first would let a removal slip between the check and the entering.
+        was_in = room in sio.rooms(sid)
+        await sio.enter_room(sid, room)
+        try:
+            latest = await chat.list_messages(
+                ctx_ref(), user, ref.ticket_id, limit=JOIN_HISTORY, before_seq=None, after_seq=None
+            )
+        except TicketNotFound:
+            await sio.leave_room(sid, room)
+            raise
+        except BaseException:
+            if not was_in:
+                await sio.leave_room(sid, room)
+            raise
+        if user.is_admin:
+            # An admin watching a ticket they are not part of gets the room's copies without links.
+            async with ctx_ref().db.connection() as conn:
+                watching = not await is_participant(conn, user.id, ref.ticket_id)
+            if watching:
+                await sio.enter_room(sid, watch_room(ref.ticket_id))
         messages = latest["items"]
         await sio.emit("messages", {"ticketId": str(ref.ticket_id), "messages": messages}, to=sid)
         return {"messages": messages}
@@ -258,6 +286,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     async def _leave_ticket(sid: str, payload: Any) -> dict[str, Any]:
         ref = _parse(TicketRef, payload)
         await sio.leave_room(sid, ticket_room(ref.ticket_id))
+        await sio.leave_room(sid, watch_room(ref.ticket_id))
         return {}
 
     @on("sendMessage")

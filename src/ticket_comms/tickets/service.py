@@ -134,8 +134,12 @@ def for_caller(ctx: AppContext, user: CurrentUser, ticket: dict[str, Any]) -> di
 
 def room_view(ticket: dict[str, Any]) -> dict[str, Any]:
     """A ticket as every participant may see it in `ticketUpdate`: without the acting user's own
-    unread count (each client keeps its own)."""
-    return {k: v for k, v in ticket.items() if k != "unreadCount"}
+    unread count (each client keeps its own) and without attachment links."""
+    view = {k: v for k, v in ticket.items() if k != "unreadCount"}
+    if view.get("lastMessage") is not None:
+        # Links are bound to one reader; the room's copy has none (each reader's HTTP copy has theirs).
+        view["lastMessage"] = signing.without_links(view["lastMessage"])
+    return view
 
 
 async def create_ticket(ctx: AppContext, user: CurrentUser, body: CreateTicket) -> dict[str, Any]:

@@ -51,7 +51,7 @@ async def _mailbox(request: Request) -> DevMailbox:
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         try:
-            claims = ctx.verifier.verify(token.strip())
+            claims = await ctx.verifier.authenticate(token.strip())
         except AppError:
             raise hidden from None
         if claims.role == "admin":

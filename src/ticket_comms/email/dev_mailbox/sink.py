@@ -5,7 +5,8 @@ and shows it at /dev/mailbox, so `make run` shows real emails with no setup.
   (`smtp://127.0.0.1:PORT`) is the relay the sending code uses when SMTP_URL is unset; the URL is also
   written to DATA_DIR/mailbox/relay-url so a separate `ticket-comms worker` can find it.
 - Mail is kept by store.py; the pages and JSON are router.py (pages/ holds their HTML).
-- Who may look: it is a development tool, so it exists only while SMTP_URL is unset, and it answers
+- Who may look: it is a development tool, so it exists only while SMTP_URL is unset and DEV_MAILBOX
+  allows it (unset: only in development, PUBLIC_BASE_URL on this machine), and it answers
   only requests from this machine (loopback peers) or carrying an admin token; others get 404.
   Caught mail is never delivered anywhere.
 """
@@ -103,8 +104,9 @@ def relay_url(settings: Settings) -> str | None:
 
 
 async def start(settings: Settings) -> DevMailbox | None:
-    """Start the dev mailbox when no real relay is configured (SMTP_URL unset); else None."""
-    if settings.smtp_url:
+    """Start the dev mailbox when no real relay is configured (SMTP_URL unset) and DEV_MAILBOX allows
+    it (by default only in development); else None."""
+    if settings.smtp_url or not settings.dev_mailbox_enabled:
         return None
     mailbox = DevMailbox(settings.data_dir / "mailbox")
     await mailbox.start()
