@@ -55,6 +55,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dev/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A token for a demo user (development only) */
+        post: operations["dev_sign_in_api_v1_dev_sign_in_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dev/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The demo users (development only) */
+        get: operations["dev_users_api_v1_dev_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/email/inbound": {
         parameters: {
             query?: never;
@@ -288,10 +322,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ses Webhook
+         * Ses Events
          * @description Amazon SES events through SNS. No token: the SNS signature is the authentication.
          */
-        post: operations["ses_webhook_api_v1_email_webhooks_ses_post"];
+        post: operations["ses_events_api_v1_email_webhooks_ses_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -392,6 +426,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Subscriptions
+         * @description The caller's devices that receive pushes, newest first.
+         */
+        get: operations["list_subscriptions_api_v1_me_push_subscriptions_get"];
+        put?: never;
+        /**
+         * Subscribe
+         * @description Register this device (the browser's `PushSubscription`). The endpoint must be https:// (in
+         *     development also http://127.0.0.1). Registering the same endpoint again updates it (200).
+         */
+        post: operations["subscribe_api_v1_me_push_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/push-subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unsubscribe
+         * @description Stop pushing to a device. Another user's subscription is a 404.
+         */
+        delete: operations["unsubscribe_api_v1_me_push_subscriptions__subscription_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/unread": {
         parameters: {
             query?: never;
@@ -401,6 +480,46 @@ export interface paths {
         };
         /** Unread */
         get: operations["unread_api_v1_me_unread_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description Admins: every push with its attempts (`events`), newest first; filter by user, event or status.
+         */
+        get: operations["list_deliveries_api_v1_push_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Key
+         * @description The key browsers need to subscribe (`applicationServerKey`).
+         */
+        get: operations["public_key_api_v1_push_public_key_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -718,7 +837,7 @@ export interface components {
         Delivery: {
             /**
              * Channel
-             * @description email or inApp
+             * @description email, inApp or push
              */
             channel: string;
             /** Emaillogid */
@@ -729,9 +848,43 @@ export interface components {
             recipientId: string;
             /**
              * Status
-             * @description email: Pending, Disabled, Muted, Suppressed, NoAddress, TemplateInactive; inApp: Created, Disabled, Muted
+             * @description email: Pending, Disabled, Muted, Suppressed, NoAddress, TemplateInactive; inApp: Created, Disabled, Muted; push: Pending (queued for each of the recipient's devices; GET /api/v1/push/deliveries?eventId= lists them), Disabled, Muted, NoDevice
              */
             status: string;
+        };
+        /** DevSignIn */
+        DevSignIn: {
+            /** Userid */
+            userId: string;
+        };
+        /** DevToken */
+        DevToken: {
+            /**
+             * Expiresat
+             * Format: date-time
+             */
+            expiresAt: string;
+            /** Token */
+            token: string;
+        };
+        /** DevUser */
+        DevUser: {
+            /** Email */
+            email: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @description `admin` or `member`
+             */
+            role: string;
+            /**
+             * Title
+             * @description What the person is in the product: "Customer", "Technician", "Admin"
+             */
+            title: string;
         };
         /** EditMessage */
         EditMessage: {
@@ -958,12 +1111,111 @@ export interface components {
             /** Pushenabled */
             pushEnabled: boolean;
         };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Html */
+            html: string;
+            /** Subject */
+            subject: string;
+            /** Text */
+            text: string;
+        };
         /** PreviewTemplate */
         PreviewTemplate: {
             /** Context */
             context?: {
                 [key: string]: unknown;
             };
+        };
+        /** PublicKey */
+        PublicKey: {
+            /**
+             * Publickey
+             * @description The VAPID application server key: base64url of the uncompressed P-256 point; pass it as `applicationServerKey` to `pushManager.subscribe`.
+             */
+            publicKey: string;
+        };
+        /** PushAttempt */
+        PushAttempt: {
+            /** At */
+            at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Type
+             * @description queued, attempt, sent, deferred, failed, expired, cancelled, recovered
+             */
+            type: string;
+        };
+        /** PushDeliveryOut */
+        PushDeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /** Createdat */
+            createdAt: string;
+            /** Errormessage */
+            errorMessage: string | null;
+            /** Eventid */
+            eventId: string | null;
+            /** Events */
+            events: components["schemas"]["PushAttempt"][];
+            /** Id */
+            id: string;
+            /** Nextattemptat */
+            nextAttemptAt: string | null;
+            payload: components["schemas"]["PushPayload"];
+            /** Sentat */
+            sentAt: string | null;
+            /**
+             * Status
+             * @description Pending, Sent, Failed, Expired (subscription gone), Cancelled
+             */
+            status: string;
+            /** Subscriptionid */
+            subscriptionId: string | null;
+            /** Ticketid */
+            ticketId: string | null;
+            /** Topic */
+            topic: string | null;
+            /** Ttl */
+            ttl: number;
+            /** Updatedat */
+            updatedAt: string;
+            /** Urgency */
+            urgency: string;
+            /** Userid */
+            userId: string;
+        };
+        /** PushDeliveryPage */
+        PushDeliveryPage: {
+            /** Items */
+            items: components["schemas"]["PushDeliveryOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** PushKeys */
+        PushKeys: {
+            /** Auth */
+            auth: string;
+            /** P256Dh */
+            p256dh: string;
+        };
+        /** PushPayload */
+        PushPayload: {
+            /** Body */
+            body: string;
+            /** Id */
+            id: string;
+            /** Ticketid */
+            ticketId: string | null;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /** Url */
+            url: string;
         };
         /** RaiseEvent */
         RaiseEvent: {
@@ -1075,6 +1327,80 @@ export interface components {
              * @enum {string}
              */
             type: "Text" | "Image" | "File";
+        };
+        /**
+         * Subscribe
+         * @description What `PushSubscription.toJSON()` gives in the browser (its `expirationTime` is ignored).
+         */
+        Subscribe: {
+            /** Endpoint */
+            endpoint: string;
+            keys: components["schemas"]["PushKeys"];
+            /** Useragent */
+            userAgent?: string | null;
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /** Createdat */
+            createdAt: string;
+            /** Endpoint */
+            endpoint: string;
+            /** Id */
+            id: string;
+            /** Lastsuccessat */
+            lastSuccessAt: string | null;
+            /** Useragent */
+            userAgent: string | null;
+        };
+        /** SuppressionOut */
+        SuppressionOut: {
+            /** Createdat */
+            createdAt: string;
+            /** Detail */
+            detail: string | null;
+            /** Email */
+            email: string;
+            /** Emaillogid */
+            emailLogId: string | null;
+            /** Reason */
+            reason: string;
+        };
+        /** SuppressionPage */
+        SuppressionPage: {
+            /** Items */
+            items: components["schemas"]["SuppressionOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** TemplateList */
+        TemplateList: {
+            /** Items */
+            items: components["schemas"]["TemplateOut"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Createdat */
+            createdAt: string;
+            /** Htmlcontent */
+            htmlContent: string;
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Isbuiltin */
+            isBuiltin: boolean;
+            /** Name */
+            name: string;
+            /** Subject */
+            subject: string;
+            /** Textcontent */
+            textContent: string | null;
+            /** Updatedat */
+            updatedAt: string;
+            /** Variables */
+            variables: string[];
         };
         /**
          * TicketOut
@@ -1262,6 +1588,59 @@ export interface operations {
             };
         };
     };
+    dev_sign_in_api_v1_dev_sign_in_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevSignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevToken"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dev_users_api_v1_dev_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevUser"][];
+                };
+            };
+        };
+    };
     inbound_api_v1_email_inbound_post: {
         parameters: {
             query?: never;
@@ -1402,7 +1781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SuppressionPage"];
                 };
             };
             /** @description Validation Error */
@@ -1460,7 +1839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TemplateList"];
                 };
             };
         };
@@ -1484,7 +1863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TemplateOut"];
                 };
             };
             /** @description Validation Error */
@@ -1516,7 +1895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TemplateOut"];
                 };
             };
             /** @description Validation Error */
@@ -1552,7 +1931,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TemplateOut"];
                 };
             };
             /** @description Validation Error */
@@ -1618,7 +1997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PreviewOut"];
                 };
             };
             /** @description Validation Error */
@@ -1650,7 +2029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TemplateOut"];
                 };
             };
             /** @description Validation Error */
@@ -1726,7 +2105,7 @@ export interface operations {
             };
         };
     };
-    ses_webhook_api_v1_email_webhooks_ses_post: {
+    ses_events_api_v1_email_webhooks_ses_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -1918,6 +2297,97 @@ export interface operations {
             };
         };
     };
+    list_subscriptions_api_v1_me_push_subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"][];
+                };
+            };
+        };
+    };
+    subscribe_api_v1_me_push_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Subscribe"];
+            };
+        };
+        responses: {
+            /** @description The endpoint was already registered: updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsubscribe_api_v1_me_push_subscriptions__subscription_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     unread_api_v1_me_unread_get: {
         parameters: {
             query?: never;
@@ -1936,6 +2406,61 @@ export interface operations {
                     "application/json": {
                         [key: string]: number;
                     };
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_push_deliveries_get: {
+        parameters: {
+            query?: {
+                userId?: string | null;
+                eventId?: string | null;
+                status?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushDeliveryPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    public_key_api_v1_push_public_key_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKey"];
                 };
             };
         };
