@@ -117,7 +117,8 @@ async def of_ticket(conn: Connection, ticket_id: UUID, actor_id: str | None) -> 
 CURRENT_WISHES = f"""
 SELECT x.id, x.email, coalesce(np.email_enabled, true) AS email_enabled, true AS chat_enabled,
        coalesce(np.email_events_off, '{{}}') AS events_off, coalesce(tp.is_muted, false) AS is_muted,
-       {suppressed_sql("x.email")} AS suppressed
+       {suppressed_sql("x.email")} AS suppressed,
+       true AS push_enabled, true AS has_device  -- only the email decision is used here
 FROM unnest(%(ids)s::uuid[], %(users)s::text[], %(emails)s::text[], %(tickets)s::uuid[])
      AS x(id, user_id, email, ticket_id)
 LEFT JOIN notification_preferences np ON np.user_id = x.user_id
