@@ -246,7 +246,9 @@ async def test_who_may_upload_attach_and_download(app, as_user):
         r = await nobody.get(bad)
         assert r.status_code == 403, bad
         assert r.json()["error"]["code"] == "bad_signature"
-    expired = path_of(signing.signed_url(app.settings, att["id"], now=time.time() - 8 * 24 * 3600))
+    expired = path_of(
+        signing.signed_url(app.settings, att["id"], user_id="alice", now=time.time() - 8 * 24 * 3600)
+    )
     r = await nobody.get(expired)
     assert r.status_code == 403 and r.json()["error"]["code"] == "link_expired"
     # A bad signature is refused even with a good token: the link is what is wrong.

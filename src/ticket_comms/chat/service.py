@@ -12,9 +12,10 @@ import psycopg
 
 from ticket_comms import ratelimits, textcheck
 from ticket_comms.attachments import service as attachments
-from ticket_comms.attachments import signing, sniffing
+from ticket_comms.attachments import sniffing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.reactions import MAX_DISTINCT_REACTIONS, NotAnEmoji, TooManyReactions, checked_emoji
+from ticket_comms.chat.readers import announce, for_reader
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
@@ -22,10 +23,6 @@ from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
 from ticket_comms.notifications import digests
 from ticket_comms.push import messages as push_messages
 from ticket_comms.ticket_access import TicketNotFound, require_access
-
-# Copies of an attachment message a broadcast binds links for: the participant cap of a ticket
-# (tickets/permissions.py, a layer above chat).
-MAX_BOUND_COPIES = 50
 
 
 class AttachmentUsed(ValidationFailed):
@@ -148,29 +145,6 @@ async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -
     return row
 
 
-def _mine(ctx: AppContext, user: CurrentUser, message: dict[str, Any]) -> dict[str, Any]:
-    """A message as handed to `user`: its attachment links bound to them (attachments/signing.py)."""
-    return signing.for_viewer(message, ctx.settings, user.id)
-
-
-async def _announce(ctx: AppContext, event: str, ticket_id: UUID, message: dict[str, Any]) -> None:
-    """Broadcast a committed message to the ticket's room; one with an attachment goes to each
-    participant with links bound to them (at most MAX_BOUND_COPIES copies), to anyone else without."""
-    bound = None
-    if message.get("attachment"):
-        async with ctx.db.connection() as conn:
-            cur = await conn.execute(
-                "SELECT user_id FROM ticket_participants WHERE ticket_id = %s ORDER BY joined_at, user_id LIMIT %s",
-                (ticket_id, MAX_BOUND_COPIES),
-            )
-            bound = {
-                r["user_id"]: signing.for_viewer(message, ctx.settings, r["user_id"])
-                for r in await cur.fetchall()
-            }
-    emit = ctx.broadcast.new_message if event == "newMessage" else ctx.broadcast.message_updated
-    await emit(ticket_id, signing.without_links(message), bound)
-
-
 async def send_message(
     ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: SendMessage
 ) -> tuple[dict, bool]:
@@ -203,7 +177,7 @@ async def send_message(
                 # attempt, so answer with that message before the claim would refuse it.
                 existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
                 if existing is not None:
-                    return _mine(ctx, user, message_out(existing, ctx.settings)), False
+                    return for_reader(ctx, user, message_out(existing, ctx.settings)), False
             if body.attachment_id is not None:
                 try:
                     attachment = await _claimable_attachment(conn, user, ticket_id, body)
@@ -214,7 +188,7 @@ async def send_message(
                     existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
                     if existing is None:
                         raise
-                    return _mine(ctx, user, message_out(existing, ctx.settings)), False
+                    return for_reader(ctx, user, message_out(existing, ctx.settings)), False
                 params["attachment_name"] = attachment["file_name"]
             row = await _insert(conn, params)
             if row is None:
@@ -233,10 +207,10 @@ async def send_message(
             existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
         if existing is None:
             raise
-        return _mine(ctx, user, message_out(existing, ctx.settings)), False
+        return for_reader(ctx, user, message_out(existing, ctx.settings)), False
     message = message_out(row, ctx.settings)
-    await _announce(ctx, "newMessage", ticket_id, message)
-    return _mine(ctx, user, message), True
+    await announce(ctx, "newMessage", ticket_id, message)
+    return for_reader(ctx, user, message), True
 
 
 async def _check_reply_target(
@@ -284,7 +258,7 @@ async def list_messages(
     async with ctx.db.connection() as conn:
         await require_access(conn, user, ticket_id)
         rows, has_more = await page(conn, ticket_id, limit=limit, before_seq=before_seq, after_seq=after_seq)
-    return {"items": [_mine(ctx, user, message_out(r, ctx.settings)) for r in rows], "hasMore": has_more}
+    return {"items": [for_reader(ctx, user, message_out(r, ctx.settings)) for r in rows], "hasMore": has_more}
 
 
 async def page(
@@ -333,8 +307,8 @@ async def edit_message(
         )
         row = await _fetch_message(conn, ticket_id, message_id)
     message = message_out(row, ctx.settings)
-    await _announce(ctx, "messageUpdated", ticket_id, message)
-    return _mine(ctx, user, message)
+    await announce(ctx, "messageUpdated", ticket_id, message)
+    return for_reader(ctx, user, message)
 
 
 async def delete_message(
@@ -369,8 +343,8 @@ async def delete_message(
         row = await _fetch_message(conn, ticket_id, message_id)
     await attachments.remove_objects(ctx, removed)
     message = message_out(row, ctx.settings)
-    await _announce(ctx, "messageUpdated", ticket_id, message)
-    return {"message": _mine(ctx, user, message), "removed": removed}
+    await announce(ctx, "messageUpdated", ticket_id, message)
+    return {"message": for_reader(ctx, user, message), "removed": removed}
 
 
 async def set_reaction(
@@ -404,8 +378,8 @@ async def set_reaction(
             )
         row = await _fetch_message(conn, ticket_id, message_id)
     message = message_out(row, ctx.settings)
-    await _announce(ctx, "messageUpdated", ticket_id, message)
-    return _mine(ctx, user, message)
+    await announce(ctx, "messageUpdated", ticket_id, message)
+    return for_reader(ctx, user, message)
 
 
 async def mark_read(
