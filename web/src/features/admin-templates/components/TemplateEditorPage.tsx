@@ -214,7 +214,7 @@ function Editor({ initial }: { initial: Template }) {
             </Button>
             {initial.isBuiltin && (
               <Button variant="ghost" aria-label="Reset to built-in" onClick={() => setConfirmReset(true)}>
-                <RotateCcw className="h-4 w-4" aria-hidden="true" /> Reset<span className="hidden sm:inline"> to built-in</span>
+                <RotateCcw className="h-4 w-4" aria-hidden="true" /> Reset<span className="-ml-0.5 hidden sm:inline">to built-in</span>
               </Button>
             )}
             <Button aria-label="Send a test to me" disabled={sendTest.isPending || !sample.context} onClick={() => sendTest.mutate(context)}>
