@@ -20,7 +20,7 @@ async def test_deeply_nested_event_data_is_a_422(app, as_user):
             json={"type": "PaymentReceived", "recipientIds": ["carol"], "data": nested(depth)},
         )
         assert r.status_code == 422, r.text
-        assert r.json()["error"]["details"][0]["field"] == "data"
+        assert r.json()["error"]["details"][0]["field"].startswith("data")
     deep_list: list = [1]
     for _ in range(300):
         deep_list = [deep_list]

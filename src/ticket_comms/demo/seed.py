@@ -7,6 +7,8 @@ unread counts, in-app notifications, emails queued for the worker (the dev mailb
 The conversations are then moved back in time, as if they had happened over the last days: each step
 of a story runs inside a window of the database clock, and the timestamps written in that window are
 set to the step's moment in the story. Only timestamps of the demo tickets' rows are touched.
+
+Longer than 400 lines because most of it is the stories themselves (the conversations as data).
 """
 
 from __future__ import annotations
@@ -444,11 +446,14 @@ async def run(settings: Any) -> int:
     import socketio
 
     from ticket_comms import migrations
+    from ticket_comms.attachments.imageworkers import ImageWorkers
+    from ticket_comms.attachments.imageworkers import Limits as ImageLimits
     from ticket_comms.attachments.storage import build_storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
     from ticket_comms.realtime.broadcast import Broadcaster
+    from ticket_comms.realtime.manager import LocalManager, RedisManager
 
     url = await asyncio.to_thread(resolve_database_url, settings)
     try:
@@ -456,10 +461,10 @@ async def run(settings: Any) -> int:
         db = Database(url, max_size=4)
         await db.open()
         # With Redis, the new tickets and messages reach sockets connected to a running `serve`.
-        manager = (
-            socketio.AsyncRedisManager(settings.redis_url, write_only=True) if settings.redis_url else None
+        manager: LocalManager | RedisManager = (
+            RedisManager(settings.redis_url, write_only=True) if settings.redis_url else LocalManager()
         )
-        sio = socketio.AsyncServer(client_manager=manager) if manager else socketio.AsyncServer()
+        sio = socketio.AsyncServer(client_manager=manager)
         ctx = AppContext(
             settings=settings,
             db=db,
@@ -467,10 +472,16 @@ async def run(settings: Any) -> int:
             users=Users(db),
             broadcast=Broadcaster(sio),
             storage=build_storage(settings),
+            # The demo photo goes through the same capped image workers as an upload.
+            image_workers=ImageWorkers(
+                ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
+            ),
         )
         try:
             result = await seed(ctx)
         finally:
+            if ctx.image_workers is not None:
+                ctx.image_workers.close()
             await ctx.storage.close()
             await db.close()
     finally:

@@ -14,6 +14,9 @@ Specific to push: a slow or hanging push service must not stall the others. Requ
 PER_ORIGIN_SENDING requests go to one push service at once (over its own connection pool), and an
 origin with PER_ORIGIN_IN_HAND pushes in hand is left out of the next claims, so the other push
 services always keep most of the slots.
+
+Longer than 400 lines because claiming, sending, retrying and recovering share one worker state
+(the claim id, the per-origin slots); it mirrors email/outbox + email/sender and should be split the same way.
 """
 
 from __future__ import annotations
