@@ -167,7 +167,11 @@ export const MessageList = forwardRef<
         alignToBottom
         atBottomThreshold={80}
         atBottomStateChange={setAtBottom}
-        startReached={() => hasOlder && !loadingOlder && onLoadOlder()}
+        startReached={() => {
+          // Reaching the top is the reader's doing: the opening place is no longer re-applied.
+          settleUntil.current = 0;
+          if (hasOlder && !loadingOlder) onLoadOlder();
+        }}
         rangeChanged={rangeChanged}
         totalListHeightChanged={reapplyOpening}
 
