@@ -49,8 +49,11 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The browser tests run in a pytest process of their own: Playwright's sync API leaves an event loop
+# running in the main thread, and every asyncio test collected after it would then fail to start.
 test: install lint web-check web chromium
-	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider
+	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider --ignore=tests/e2e
+	scripts/with-services.sh $(BIN)/pytest -q -p no:cacheprovider tests/e2e
 
 # The schema fuzzer of `make test`, longer: FUZZ_SECONDS of FUZZ_EXAMPLES cases per operation and role.
 fuzz: install

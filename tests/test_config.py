@@ -31,17 +31,23 @@ def query(url: str) -> dict[str, str]:
 def test_attachment_links_are_signed_with_the_signing_secret_not_the_jwt_secret(tmp_path):
     # With a JWKS, JWT_SECRET keeps its public built-in value: links signed with it could be forged.
     jwks = settings(tmp_path, public_base_url=PUBLIC, jwt_jwks_url=f"{PUBLIC}/jwks", signing_secret=STRONG)
-    url = signing.signed_url(jwks, "att-1")
+    url = signing.signed_url(jwks, "att-1", user_id="bob")
     expires = int(query(url)["expires"])
-    forged = signing._signature(DEV_JWT_SECRET, "att-1", "original", expires)
+    forged = signing._signature(DEV_JWT_SECRET, "att-1", "original", expires, "bob")
     with pytest.raises(Forbidden):
-        signing.verify(jwks, "att-1", thumbnail=False, expires=expires, signature=forged)
-    signing.verify(jwks, "att-1", thumbnail=False, expires=expires, signature=query(url)["signature"])
+        signing.verify(jwks, "att-1", thumbnail=False, expires=expires, signature=forged, user_id="bob")
+    signing.verify(
+        jwks, "att-1", thumbnail=False, expires=expires, signature=query(url)["signature"], user_id="bob"
+    )
+    # A link bound to no one is refused, even when we signed it.
+    unbound = signing.signed_url(jwks, "att-1")
+    with pytest.raises(Forbidden):
+        signing.verify(jwks, "att-1", thumbnail=False, expires=expires, signature=query(unbound)["signature"])
     # The JWT secret plays no part; the signing secret decides.
     other_jwt = jwks.model_copy(update={"jwt_secret": "another-" + "j" * 40})
-    assert signing.signed_url(other_jwt, "att-1") == url
+    assert signing.signed_url(other_jwt, "att-1", user_id="bob") == url
     other_signing = jwks.model_copy(update={"signing_secret": "another-" + "s" * 40})
-    assert signing.signed_url(other_signing, "att-1") != url
+    assert signing.signed_url(other_signing, "att-1", user_id="bob") != url
 
 
 def test_development_generates_the_signing_secret_once_into_the_data_dir(tmp_path):

@@ -53,6 +53,6 @@ async def test_health_and_readiness(app, as_user):
     assert (await client.get("/healthz")).status_code == 200
     r = await client.get("/readyz")
     assert r.status_code == 200, r.text
-    metrics = await client.get("/metrics")
+    metrics = await as_user("ops", "admin").get("/metrics")  # operators only
     assert metrics.status_code == 200
     assert "http_requests_total" in metrics.text

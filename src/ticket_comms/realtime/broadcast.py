@@ -91,33 +91,16 @@ class Broadcaster:
     async def new_message(
         self, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None = None
     ) -> None:
-        await self._message_event("newMessage", ticket_id, message, bound)
+        for copy, room, skip in _copies(ticket_id, message, bound):
+            await self._emit("newMessage", {"ticketId": str(ticket_id), "message": copy}, room, skip_sid=skip)
 
     async def message_updated(
         self, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None = None
     ) -> None:
-        await self._message_event("messageUpdated", ticket_id, message, bound)
-
-    async def _message_event(
-        self, event: str, ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None
-    ) -> None:
-        """A message to the ticket's room. One with an attachment carries download links bound to each
-        participant (`bound`: user id -> that user's copy), so a link works only for the person it was
-        given to; each participant's sockets get their own copy. Other sockets in the room (admins
-        watching) get `message` as is, which then has no links: they fetch the message over HTTP."""
-        room = ticket_room(ticket_id)
-        if not bound:
-            await self._emit(event, {"ticketId": str(ticket_id), "message": message}, room)
-            return
-        rooms = {user_id: user_room(user_id) for user_id in bound}
-        watchers = watch_room(ticket_id)
-        for user_id, copy in bound.items():
-            # The room, minus every other participant's sockets and the watchers: this user's sockets.
-            skip = [r for u, r in rooms.items() if u != user_id] + [watchers]
-            await self._emit(event, {"ticketId": str(ticket_id), "message": copy}, room, skip_sid=skip)
-        await self._emit(
-            event, {"ticketId": str(ticket_id), "message": message}, room, skip_sid=list(rooms.values())
-        )
+        for copy, room, skip in _copies(ticket_id, message, bound):
+            await self._emit(
+                "messageUpdated", {"ticketId": str(ticket_id), "message": copy}, room, skip_sid=skip
+            )
 
     async def messages_read(self, ticket_id: UUID, user_id: str, last_read_seq: int, at: str | None) -> None:
         await self._emit(
@@ -140,3 +123,24 @@ class Broadcaster:
 
     async def notification(self, user_id: str, notification: dict[str, Any]) -> None:
         await self._emit("notification", notification, user_room(user_id))
+
+
+def _copies(
+    ticket_id: UUID, message: dict[str, Any], bound: dict[str, dict[str, Any]] | None
+) -> list[tuple[dict[str, Any], str, list[str] | None]]:
+    """(copy, room, skip) for each emit of a message to the ticket's room. One with an attachment carries
+    download links bound to each participant (`bound`: user id -> that user's copy), so a link works only
+    for the person it was given to: each participant's sockets get their own copy (the room minus every
+    other participant's sockets and the watchers). Other sockets in the room (admins watching) get
+    `message` as is, which then has no links: they fetch the message over HTTP."""
+    room = ticket_room(ticket_id)
+    if not bound:
+        return [(message, room, None)]
+    rooms = {user_id: user_room(user_id) for user_id in bound}
+    watchers = watch_room(ticket_id)
+    copies: list[tuple[dict[str, Any], str, list[str] | None]] = [
+        (copy, room, [r for u, r in rooms.items() if u != user_id] + [watchers])
+        for user_id, copy in bound.items()
+    ]
+    copies.append((message, room, list(rooms.values())))
+    return copies
