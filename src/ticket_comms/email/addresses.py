@@ -34,7 +34,7 @@ def bounce_address(settings: Settings) -> str:
 
 
 def _verp_key(settings: Settings) -> bytes:
-    return hmac.new(settings.jwt_secret.encode(), b"ticket-comms bounce address v1", hashlib.sha256).digest()
+    return hmac.new(settings.signing_key.encode(), b"ticket-comms bounce address v1", hashlib.sha256).digest()
 
 
 def _verp_tag(settings: Settings, log_hex: str) -> str:
