@@ -51,6 +51,20 @@ def send_otp(admin: Person, recipient: Person) -> str:
     return r.json()["deliveries"][0]["emailLogId"]
 
 
+def send_quote(admin: Person, recipient: Person) -> str:
+    """A QuoteCreated email (a bounce of an OTP email warns but never suppresses: security mail still goes)."""
+    r = admin.http.post(
+        "/api/v1/events",
+        json={
+            "type": "QuoteCreated",
+            "recipientIds": [recipient.id],
+            "data": {"quote": {"number": "Q-9", "total": 80}},
+        },
+    )
+    assert r.status_code == 202, r.text
+    return next(d["emailLogId"] for d in r.json()["deliveries"] if d["channel"] == "email")
+
+
 def wait_status(admin: Person, log_id: str, status: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -220,7 +234,7 @@ def test_delivery_dashboard_shows_the_counts_the_api_returns(people, pages):
 
 def test_a_suppression_is_lifted_after_confirming(people, pages):
     admin, erin = people("Ada Admin", "admin"), people("Erin Vale")
-    log = wait_status(admin, send_otp(admin, erin), "Sent")
+    log = wait_status(admin, send_quote(admin, erin), "Sent")
     email = f"{erin.id}@example.com"
     r = admin.http.post(
         "/api/v1/email/inbound",
