@@ -2,6 +2,7 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, unwrap } from "@/lib/api/client";
+import { refetchAfterChange } from "@/lib/queryClient";
 import * as socket from "@/lib/realtime/socket";
 
 export const notificationKeys = { list: ["notifications"] as const };
@@ -33,8 +34,8 @@ export function useLiveNotifications(enabled: boolean) {
   useEffect(() => {
     if (!enabled) return;
     const offs = [
-      socket.on("notification", () => void qc.invalidateQueries({ queryKey: notificationKeys.list })),
-      socket.onConnected(() => void qc.invalidateQueries({ queryKey: notificationKeys.list })),
+      socket.on("notification", () => void refetchAfterChange(qc, notificationKeys.list)),
+      socket.onConnected(() => void refetchAfterChange(qc, notificationKeys.list)),
     ];
     return () => offs.forEach((off) => off());
   }, [qc, enabled]);

@@ -2,6 +2,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, unwrap, type Message, type Participant, type Ticket, type TicketStatus } from "@/lib/api/client";
+import { refetchAfterChange } from "@/lib/queryClient";
 import * as socket from "@/lib/realtime/socket";
 
 export const ticketKeys = {
@@ -163,7 +164,7 @@ function bumpTicket(qc: QueryClient, ticketId: string, message: Message, myId: s
     }));
     return { ...data, pages: rest };
   });
-  if (!found) void qc.invalidateQueries({ queryKey: ticketKeys.list });
+  if (!found) void refetchAfterChange(qc, ticketKeys.list);
 }
 
 function patchParticipant(qc: QueryClient, ticketId: string, userId: string, patch: Partial<Participant>) {
@@ -181,28 +182,28 @@ export function useLiveTickets(myId: string | undefined, viewingTicketId: () => 
       socket.on<{ ticketId: string; message: Message }>("newMessage", ({ ticketId, message }) => {
         bumpTicket(qc, ticketId, message, myId, viewingTicketId() === ticketId && document.visibilityState === "visible");
         if (message.type === "System") {
-          void qc.invalidateQueries({ queryKey: ticketKeys.participants(ticketId) });
-          void qc.invalidateQueries({ queryKey: ticketKeys.one(ticketId) });
+          void refetchAfterChange(qc, ticketKeys.participants(ticketId));
+          void refetchAfterChange(qc, ticketKeys.one(ticketId));
         }
       }),
       socket.on<{ ticketId: string; ticket: Ticket }>("ticketUpdate", ({ ticketId, ticket }) => {
         if (ticket) qc.setQueryData<Ticket>(ticketKeys.one(ticketId), (old) => ({ ...(old ?? ticket), ...ticket, unreadCount: old?.unreadCount ?? ticket.unreadCount, lastMessage: old?.lastMessage ?? ticket.lastMessage }));
-        void qc.invalidateQueries({ queryKey: ticketKeys.list });
-        void qc.invalidateQueries({ queryKey: ticketKeys.participants(ticketId) });
+        void refetchAfterChange(qc, ticketKeys.list);
+        void refetchAfterChange(qc, ticketKeys.participants(ticketId));
       }),
       socket.on<{ ticketId: string; userId: string; lastReadSeq: number; timestamp: string }>(
         "messagesRead",
         ({ ticketId, userId, lastReadSeq, timestamp }) => {
           patchParticipant(qc, ticketId, userId, { lastReadSeq, lastReadAt: timestamp });
-          if (userId === myId) void qc.invalidateQueries({ queryKey: ticketKeys.list });
+          if (userId === myId) void refetchAfterChange(qc, ticketKeys.list);
         },
       ),
       socket.on<{ type: string }>("notification", () => {
         // A new ticket the user was added to arrives as a notification before any message.
-        void qc.invalidateQueries({ queryKey: ticketKeys.list });
+        void refetchAfterChange(qc, ticketKeys.list);
       }),
       socket.onConnected(() => {
-        void qc.invalidateQueries({ queryKey: ticketKeys.list });
+        void refetchAfterChange(qc, ticketKeys.list);
       }),
     ];
     return () => offs.forEach((off) => off());
