@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
+from ticket_comms.email import admin_sends
 from ticket_comms.email.templates import service as templates
 from ticket_comms.email.templates import versions
 from ticket_comms.email.templates.schemas import (
@@ -15,6 +16,8 @@ from ticket_comms.email.templates.schemas import (
     CreateTemplate,
     PreviewOut,
     PreviewTemplate,
+    SendTest,
+    SendTestOut,
     TemplateList,
     TemplateOut,
     TemplateVersionList,
@@ -92,3 +95,13 @@ async def get_version(ctx: Ctx, _: Admin, version_id: UUID, name: str = Template
 async def restore_version(ctx: Ctx, admin: Admin, version_id: UUID, name: str = TemplateName):
     """Make a saved version the current template again (the restore is kept as a new version)."""
     return json(await versions.restore(ctx, name, version_id, admin.id))
+
+
+@router.post("/{name}/test", status_code=201, response_model=SendTestOut)
+async def send_test(ctx: Ctx, admin: Admin, body: SendTest, name: str = TemplateName):
+    """Render the saved template with `context` (sample data) and send it to the caller's own address
+    through the normal outbox (logged like any email: follow `emailLogId` in the email log)."""
+    queued = await admin_sends.send_test(ctx, admin, name, body.context)
+    return json(
+        SendTestOut(emailLogId=queued.emailLogId, recipientEmail=queued.recipientEmail).model_dump(), 201
+    )
