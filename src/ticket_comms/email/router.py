@@ -86,8 +86,9 @@ async def list_suppressions(
     _: Admin,
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = Query(None, max_length=320),
+    q: str | None = Query(None, max_length=320, description="only addresses containing this text (any case)"),
 ):
-    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor))
+    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor, q=q))
 
 
 @router.delete("/suppressions/{email}", status_code=204)
