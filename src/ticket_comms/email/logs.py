@@ -107,7 +107,7 @@ LOG_COLUMNS = """
 """
 
 
-def _check_range(start: datetime | None, end: datetime | None) -> None:
+def check_range(start: datetime | None, end: datetime | None) -> None:
     for value, name in ((start, "from"), (end, "to")):
         if value is not None and value.tzinfo is None:
             raise ValidationFailed(f"`{name}` needs a UTC offset (ISO 8601, e.g. 2026-11-25T00:00:00Z).")
@@ -126,7 +126,7 @@ async def list_logs(
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    _check_range(start, end)
+    check_range(start, end)
     if status is not None and status not in EMAIL_STATUSES:
         raise ValidationFailed(f"status must be one of {', '.join(EMAIL_STATUSES)}.", code="bad_status")
     where: list[str] = []
@@ -190,7 +190,7 @@ async def stats(
     ctx: AppContext, *, start: datetime | None, end: datetime | None, daily: bool
 ) -> dict[str, Any]:
     """Counts by status of the emails created in [from, to); `daily` adds a per-day (UTC) series."""
-    _check_range(start, end)
+    check_range(start, end)
     params = {"start": start, "end": end}
     async with ctx.db.connection() as conn:
         cur = await conn.execute(STATS, params)
