@@ -109,6 +109,10 @@ def open_history(page: Page) -> None:
     page.get_by_role("dialog").get_by_role("button", name="Version 1").click()
 
 
+def show_insights(page: Page) -> None:
+    page.get_by_role("heading", name="Most common failure reasons").scroll_into_view_if_needed()
+
+
 def show_sent(page: Page) -> None:
     page.get_by_role("button", name="Show the email").click()
     page.get_by_test_id("sent-subject").wait_for(timeout=30_000)
@@ -160,8 +164,13 @@ def main() -> None:
                 ("suppressions", "/admin/suppressions", "erin@example.com"),
                 ("template-history", "/admin/templates/WelcomeEmail", "Preview updated."),
                 ("email-sent", f"/admin/emails/{email_id}", "Accepted by the mail server"),
+                ("delivery-insights", "/admin/delivery?period=7d", "Slowest from queued to sent"),
             ]
-            actions = {"template-history": open_history, "email-sent": show_sent}
+            actions = {
+                "template-history": open_history,
+                "email-sent": show_sent,
+                "delivery-insights": show_insights,
+            }
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(
                     executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
