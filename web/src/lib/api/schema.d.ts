@@ -1705,6 +1705,11 @@ export interface components {
              * @description The id of the user who saved it (null: before history was kept)
              */
             createdBy: string | null;
+            /**
+             * Createdbyname
+             * @description That user's name or address, when known
+             */
+            createdByName?: string | null;
             /** Htmlcontent */
             htmlContent: string;
             /** Id */

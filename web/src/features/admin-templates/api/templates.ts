@@ -32,6 +32,7 @@ export interface TemplateVersion {
   textContent: string | null;
   createdAt: string;
   createdBy: string | null;
+  createdByName?: string | null;
 }
 
 /** The fields of a template the editor changes. */
