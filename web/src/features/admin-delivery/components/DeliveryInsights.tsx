@@ -4,18 +4,13 @@ import { Link } from "react-router";
 import { Spinner } from "@/components/Spinner";
 import { LoadError, formatDateTime } from "@/features/admin-layout";
 import { useDeliveryInsights } from "../api/stats";
+import { bucketLabel } from "../queueBuckets";
 
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat();
 
 function share(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : percent.format(value);
-}
-
-function bucketLabel(under: number | null, previous: number | null): string {
-  const words = (s: number) => (s >= 3600 ? `${s / 3600} h` : s >= 60 ? `${s / 60} min` : `${s} s`);
-  if (under === null) return previous === null ? "any" : `${words(previous)} or more`;
-  return previous === null ? `under ${words(under)}` : `${words(previous)} to ${words(under)}`;
 }
 
 export function DeliveryInsightsPanel({ from }: { from: string }) {
