@@ -17,8 +17,9 @@ import socketio
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat import read_marks
 from ticket_comms.chat import service as chat
-from ticket_comms.chat.schemas import CamelModel, SendMessage
+from ticket_comms.chat.schemas import SendMessage
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
@@ -27,6 +28,7 @@ from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
 from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
+from ticket_comms.wire import CamelModel
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +305,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     async def _mark_as_read(sid: str, payload: Any) -> dict[str, Any]:
         body = _parse(ReadPayload, payload)
         user = await session_user(sid)
-        result = await chat.mark_read(ctx_ref(), user, body.ticket_id, body.up_to_seq)
+        result = await read_marks.mark_read(ctx_ref(), user, body.ticket_id, body.up_to_seq)
         return {"lastReadSeq": result["lastReadSeq"]}
 
     @on("typing")
