@@ -88,14 +88,19 @@ class SyncPayload(TicketRef):
 
 M = TypeVar("M", bound=BaseModel)
 
-# The event loop keeps only weak references to tasks: timers' tasks are held here until done.
-_background: set[asyncio.Task[None]] = set()
 
+class Background:
+    """The tasks a server's timers start (typing and token expiry), one set per server.
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    The event loop keeps only weak references to tasks: they are held here until done."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 def _parse(model: type[M], payload: Any) -> M:
@@ -113,8 +118,9 @@ def _parse(model: type[M], payload: Any) -> M:
 class Typing:
     """Who is typing where; a typer silent for TYPING_TIMEOUT_SECONDS is reported stopped."""
 
-    def __init__(self, ctx: AppContext):
+    def __init__(self, ctx: AppContext, spawn: Callable[[Coroutine[Any, Any, None]], None]):
         self.ctx = ctx
+        self.spawn = spawn
         self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self.rate: dict[str, tuple[float, int]] = {}
 
@@ -135,7 +141,7 @@ class Typing:
         if is_typing:
             loop = asyncio.get_running_loop()
             self.timers[key] = loop.call_later(
-                TYPING_TIMEOUT_SECONDS, lambda: _spawn(self._expire(key, ticket_id, user_id))
+                TYPING_TIMEOUT_SECONDS, lambda: self.spawn(self._expire(key, ticket_id, user_id))
             )
         if is_typing != was_typing:
             await self.ctx.broadcast.typing(ticket_id, user_id, is_typing)
@@ -173,10 +179,11 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     )
     expiry: dict[str, asyncio.TimerHandle] = {}
     typing_state: dict[str, Typing] = {}
+    background = Background()
 
     def typing() -> Typing:
         if "t" not in typing_state:
-            typing_state["t"] = Typing(ctx_ref())
+            typing_state["t"] = Typing(ctx_ref(), background.spawn)
         return typing_state["t"]
 
     async def session_user(sid: str) -> CurrentUser:
@@ -233,7 +240,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         # A token that expires while connected ends the connection.
         delay = max(0.0, user.expires_at - time.time())
         loop = asyncio.get_running_loop()
-        expiry[sid] = loop.call_later(delay, lambda: _spawn(token_expired(sid)))
+        expiry[sid] = loop.call_later(delay, lambda: background.spawn(token_expired(sid)))
 
     async def token_expired(sid: str) -> None:
         expiry.pop(sid, None)
