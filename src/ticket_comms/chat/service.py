@@ -180,7 +180,7 @@ async def send_message(
                     return for_reader(ctx, user, message_out(existing, ctx.settings)), False
             if body.attachment_id is not None:
                 try:
-                    attachment = await _claimable_attachment(conn, user, ticket_id, body)
+                    attachment = await _claimable_attachment(conn, user, ticket_id, body.attachment_id, body)
                 except AttachmentUsed:
                     # A retry that waited on the first attempt's lock sees its commit only now.
                     if body.client_id is None:
@@ -194,9 +194,7 @@ async def send_message(
             if row is None:
                 raise TicketNotFound()
             if attachment is not None:
-                await conn.execute(
-                    "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])
-                )
+                await attachments.attach_to_message(conn, attachment["id"], row["id"])
                 row = await _fetch_message(conn, ticket_id, row["id"])
     except psycopg.errors.UniqueViolation:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
@@ -225,14 +223,9 @@ async def _check_reply_target(
 
 
 async def _claimable_attachment(
-    conn: Connection, user: CurrentUser, ticket_id: UUID, body: SendMessage
+    conn: Connection, user: CurrentUser, ticket_id: UUID, attachment_id: UUID, body: SendMessage
 ) -> dict:
-    cur = await conn.execute(
-        "SELECT id, file_name, content_type, uploader_id, message_id, ticket_id FROM attachments "
-        "WHERE id = %s FOR UPDATE",
-        (body.attachment_id,),
-    )
-    att = await cur.fetchone()
+    att = await attachments.lock_for_message(conn, attachment_id)
     if att is None or att["ticket_id"] != ticket_id or att["uploader_id"] != user.id:
         await require_access(conn, user, ticket_id)
         raise ValidationFailed(
@@ -328,11 +321,7 @@ async def delete_message(
             raise Forbidden("System messages cannot be deleted.")
         removed: list[dict[str, Any]] = []
         if row["deleted_at"] is None:
-            cur = await conn.execute(
-                "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key",
-                (message_id,),
-            )
-            removed = await cur.fetchall()
+            removed = await attachments.delete_of_message(conn, message_id)
             await conn.execute(
                 "UPDATE messages SET content = '', attachment_id = NULL, attachment_name = NULL, deleted_at = now() "
                 "WHERE id = %s",
