@@ -22,11 +22,8 @@ from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
 from ticket_comms.attachments.imageworkers import ImageWorkers
 from ticket_comms.attachments.imageworkers import Limits as ImageLimits
-from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.deps import Admin
-from ticket_comms.auth.service import Users
-from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings, check_secrets
 from ticket_comms.context import AppContext
@@ -135,13 +132,10 @@ def create_app(settings: Settings | None = None) -> Any:
         await db.open()
         broadcaster = Broadcaster(sio, settings.redis_url)
         await broadcaster.start()
-        ctx = AppContext(
-            settings=settings,
-            db=db,
-            verifier=TokenVerifier(settings),
-            users=Users(db),
-            broadcast=broadcaster,
-            storage=build_storage(settings),
+        ctx = background.build_context(
+            settings,
+            db,
+            broadcaster,
             limits=ratelimits.RateLimits(settings),
             image_workers=ImageWorkers(
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)

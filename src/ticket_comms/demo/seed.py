@@ -88,9 +88,7 @@ async def run(settings: Any) -> int:
     from ticket_comms import migrations
     from ticket_comms.attachments.imageworkers import ImageWorkers
     from ticket_comms.attachments.imageworkers import Limits as ImageLimits
-    from ticket_comms.attachments.storage import build_storage
-    from ticket_comms.auth.service import Users
-    from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.background import build_context
     from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
     from ticket_comms.realtime.broadcast import Broadcaster
     from ticket_comms.realtime.manager import LocalManager, RedisManager
@@ -105,13 +103,10 @@ async def run(settings: Any) -> int:
             RedisManager(settings.redis_url, write_only=True) if settings.redis_url else LocalManager()
         )
         sio = socketio.AsyncServer(client_manager=manager)
-        ctx = AppContext(
-            settings=settings,
-            db=db,
-            verifier=TokenVerifier(settings),
-            users=Users(db),
-            broadcast=Broadcaster(sio),
-            storage=build_storage(settings),
+        ctx = build_context(
+            settings,
+            db,
+            Broadcaster(sio),
             # The demo photo goes through the same capped image workers as an upload.
             image_workers=ImageWorkers(
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
