@@ -2,7 +2,8 @@
 (WORKER=inline) or alone (`ticket-comms worker`, which also runs the push worker; `serve` starts that
 itself).
 
-It sits above the domains and composes them, so `email` need not know about `notifications`' digests.
+It sits above the domains and composes them, so `email` need not know about `notifications`' digests;
+`build_context` is the AppContext every process (serve, worker, seed) builds alike.
 """
 
 from __future__ import annotations
