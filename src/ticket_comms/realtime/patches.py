@@ -15,6 +15,9 @@ so this module makes the contract explicit:
   every library method our subclasses override is listed here;
 - the in-place alterations themselves are the functions below, so they are found in one place.
 
+websockets (under uvicorn) is not in VALIDATED: what we call of it (`ServerProtocol.send_text`,
+`data_to_send`, `PerMessageDeflate.encode`) is its documented sans-I/O API, and uvicorn's pin bounds it.
+
 To move to a new library version: read each listed upstream name in it, adjust our version, measure
 `bench/realtime_idle.py` and `bench/realtime_fanout.py`, then update VALIDATED (and pyproject.toml).
 """
