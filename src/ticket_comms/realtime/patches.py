@@ -16,7 +16,7 @@ so this module makes the contract explicit:
 - the in-place alterations themselves are the functions below, so they are found in one place.
 
 websockets (under uvicorn) is not in VALIDATED: what we call of it (`ServerProtocol.send_text`,
-`data_to_send`, `PerMessageDeflate.encode`) is its documented sans-I/O API, and uvicorn's pin bounds it.
+`data_to_send`, `PerMessageDeflate.encode`) is its documented sans-I/O and extension API, not internals.
 
 To move to a new library version: read each listed upstream name in it, adjust our version, measure
 `bench/realtime_idle.py` and `bench/realtime_fanout.py`, then update VALIDATED (and pyproject.toml).
