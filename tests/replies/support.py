@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 from tests.email.support import Caught, Mail
@@ -42,3 +44,48 @@ async def inbound(mail: Mail, raw: bytes) -> Any:
     return await mail.service.post(
         "/api/v1/email/inbound", content=raw, headers={"Content-Type": "message/rfc822"}
     )
+
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(name: str, **values: str) -> bytes:
+    """A sample mail with its placeholders ({{FROM}}, {{TO}}, ...) filled in."""
+    text = (SAMPLES / name).read_bytes().decode("utf-8")
+    defaults = {
+        "FROM": "bob@example.com",
+        "FROM_NAME": "Bob Smith",
+        "DATE": "Thu, 03 Dec 2026 09:31:07 +0000",
+        "MESSAGE_ID": f"<{uuid.uuid4().hex}@mail.example.com>",
+        "SUBJECT": "New ticket: Leaking tap",
+        "REFERENCES": "",
+        "IN_REPLY_TO": "<unknown@tickets.test>",
+    }
+    for key, value in {**defaults, **values}.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text.encode("utf-8")
+
+
+def reply_to(email: Caught, name: str, **values: str) -> bytes:
+    """`name` as a reply to `email` (to its Reply-To, quoting its ids) from its recipient."""
+    return sample(
+        name,
+        TO=email.header("Reply-To"),
+        FROM=email.rcpt_tos[0],
+        IN_REPLY_TO=email.header("Message-ID"),
+        REFERENCES=email.header("References"),
+        SUBJECT=email.header("Subject"),
+        **values,
+    )
+
+
+async def messages(mail: Mail, ticket_id: str, as_user: str = "alice") -> list[dict[str, Any]]:
+    r = await mail.client(as_user).get(f"/api/v1/tickets/{ticket_id}/messages", params={"limit": 100})
+    assert r.status_code == 200, r.text
+    return [m for m in r.json()["items"] if m["type"] != "System"]
+
+
+async def reply_outcome(mail: Mail, raw: bytes) -> dict[str, Any]:
+    r = await inbound(mail, raw)
+    assert r.status_code == 200, r.text
+    return r.json()["reply"]

@@ -9,8 +9,7 @@ address alone, never by the subject. It suppresses only that email's own recipie
 security mail (OTPRequested) on one report: those are marked in the timeline for admins instead.
 
 Mail is parsed in a thread, after a cheap count of its parts, with bounds on parts, nesting and size:
-a crafted report cannot hold the event loop. The inbound SMTP listener takes mail only for the bounce
-address, and only from INBOUND_SMTP_NETWORKS.
+a crafted report cannot hold the event loop. The inbound SMTP listener is inbound_smtp.py.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from ticket_comms.catalogue import ALWAYS_EMAILED
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.email.addresses import bounce_address, log_id_from_bounce_address, log_id_from_message_id
+from ticket_comms.email.addresses import log_id_from_bounce_address, log_id_from_message_id
 from ticket_comms.email.suppressions import suppress
 from ticket_comms.wire import jsonb
 
@@ -291,86 +289,3 @@ async def process_inbound(
                 {"emailLogId": str(row["id"]), "action": rcpt.action, "status": status or row["status"]}
             )
     return {"isReport": True, "matched": matched}
-
-
-class InboundSmtp:
-    """INBOUND_SMTP_PORT: an SMTP listener for mail to the bounce address, so delivery reports need no
-    MTA piping them to /email/inbound. It takes mail only from INBOUND_SMTP_NETWORKS and only for the
-    bounce address (plain or signed per email); every message is handled as that endpoint handles it."""
-
-    def __init__(self, ctx: AppContext, host: str, port: int):
-        self.ctx = ctx
-        self.host = host
-        self.port = port
-        self.networks = [ipaddress.ip_network(n, strict=False) for n in ctx.settings.inbound_smtp_networks]
-        local, _, domain = bounce_address(ctx.settings).lower().rpartition("@")
-        self._local = local
-        self._domain = domain
-        self._server: asyncio.AbstractServer | None = None
-
-    def _peer_allowed(self, session: Any) -> bool:
-        peer = session.peer[0] if isinstance(session.peer, tuple) else session.peer
-        try:
-            address = ipaddress.ip_address(str(peer).split("%", 1)[0])
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
-
-    def _ours(self, address: str) -> bool:
-        local, _, domain = address.strip().strip("<>").lower().rpartition("@")
-        return domain == self._domain and (local == self._local or local.startswith(self._local + "+"))
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if not self._peer_allowed(session):
-            return "554 5.7.1 Not accepting mail from your network"
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if not self._ours(address):
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(options)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if not self._peer_allowed(session):
-            return "554 5.7.1 Not accepting mail from your network"
-        try:
-            await process_inbound(
-                self.ctx, envelope.original_content or b"", delivered_to=[str(a) for a in envelope.rcpt_tos]
-            )
-        except Exception:
-            log.exception("could not process an inbound message")
-            return "451 4.3.0 Could not process the message now; try again later"
-        return "250 2.0.0 Accepted"
-
-    async def start(self) -> None:
-        from aiosmtpd.smtp import SMTP
-
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="ticket-comms", data_size_limit=MAX_INBOUND_BYTES, loop=loop),
-            host=self.host,
-            port=self.port,
-        )
-        log.info("inbound SMTP listening", extra={"fields": {"host": self.host, "port": self.port}})
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-
-async def start_inbound_smtp(ctx: AppContext) -> InboundSmtp | None:
-    port = ctx.settings.inbound_smtp_port
-    if not port:
-        return None
-    listener = InboundSmtp(ctx, ctx.settings.host, port)
-    await listener.start()
-    return listener
