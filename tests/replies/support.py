@@ -87,5 +87,5 @@ async def messages(mail: Mail, ticket_id: str, as_user: str = "alice") -> list[d
 
 async def reply_outcome(mail: Mail, raw: bytes) -> dict[str, Any]:
     r = await inbound(mail, raw)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200 and "reply" in r.json(), r.text
     return r.json()["reply"]

@@ -32,10 +32,8 @@ async def receive(
         mail = await asyncio.to_thread(parse_mail, raw)
         address = _reply_address(ctx, mail, envelope)
         if address is not None:
-            return {
-                "kind": "reply",
-                "inbound": await accept_reply(ctx, mail, address=address, channel=channel),
-            }
+            reply = await accept_reply(ctx, mail, address=address, channel=channel)
+            return {"isReport": False, "matched": [], "reply": reply}
     else:
         mail = await asyncio.to_thread(read_headers, raw, len(raw))
     result = await delivery_reports.process_inbound(ctx, raw, delivered_to=envelope or None)
