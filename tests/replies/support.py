@@ -68,15 +68,14 @@ def sample(name: str, **values: str) -> bytes:
 
 def reply_to(email: Caught, name: str, **values: str) -> bytes:
     """`name` as a reply to `email` (to its Reply-To, quoting its ids) from its recipient."""
-    return sample(
-        name,
-        TO=email.header("Reply-To"),
-        FROM=email.rcpt_tos[0],
-        IN_REPLY_TO=email.header("Message-ID"),
-        REFERENCES=email.header("References"),
-        SUBJECT=email.header("Subject"),
-        **values,
-    )
+    given = {
+        "TO": email.header("Reply-To"),
+        "FROM": email.rcpt_tos[0],
+        "IN_REPLY_TO": email.header("Message-ID"),
+        "REFERENCES": email.header("References"),
+        "SUBJECT": email.header("Subject"),
+    }
+    return sample(name, **{**given, **values})
 
 
 async def messages(mail: Mail, ticket_id: str, as_user: str = "alice") -> list[dict[str, Any]]:

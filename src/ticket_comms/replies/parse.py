@@ -31,6 +31,7 @@ BROKEN_STRUCTURE = {
     "MultipartInvariantViolationDefect",
     "CloseBoundaryNotFoundDefect",
 }
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Where an MTA names the address a mail was delivered to, most specific first.
 RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 
@@ -68,8 +69,15 @@ class ParsedMail:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).replace("\r", " ").replace("\n", " ").replace("\x00", "").strip()
+    text = storable(str(value)).replace("\r", " ").replace("\n", " ").strip()
     return text[:MAX_HEADER] or None
+
+
+def storable(text: str) -> str:
+    """`text` without what PostgreSQL cannot store or a chat should not show: NUL and other control
+    characters (tabs and line breaks stay), lone surrogates (undecodable header bytes)."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return CONTROL_RE.sub("", text)
 
 
 def _header(message: Message, name: str) -> str | None:
@@ -141,9 +149,9 @@ def _decoded(part: Message) -> str:
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
-        return data.decode(charset, "replace")
+        return storable(data.decode(charset, "replace"))
     except LookupError:  # an unknown charset name
-        return data.decode("utf-8", "replace")
+        return storable(data.decode("utf-8", "replace"))
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -171,6 +179,11 @@ def parse_mail(raw: bytes) -> ParsedMail:
         _read_body(mail, message)
     except Exception as exc:  # a broken part: say so rather than fail
         mail.malformed = f"unreadable body: {type(exc).__name__}"
+    for text in (mail.text, mail.html):
+        if text and text.count("\ufffd") > max(3, len(text) // 10):
+            mail.malformed = "text that is not in its declared charset"
+    if b"\x00" in raw:
+        mail.malformed = "NUL bytes (RFC 5322 allows none)"
     if mail.text is None and mail.html is None and not mail.attachments and message.defects:
         mail.malformed = "no readable part: " + ", ".join(type(d).__name__ for d in message.defects[:3])
     return mail

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from ticket_comms.attachments import service as attachments
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat import service as chat
@@ -163,6 +165,8 @@ async def accept_reply(ctx: AppContext, mail: ParsedMail, *, address: str, chann
                 problems.append(f"{attachment.file_name}: {exc.message}")
     except AppError as exc:
         refused, problems = exc.code, [*problems, exc.message]
+    except ValidationError as exc:  # a text the chat will not take (it is checked like any message)
+        refused, problems = "not_storable", [*problems, str(exc.errors()[0].get("msg", ""))]
     if not posted and refused is None:
         refused = "attachments_refused"
     async with ctx.db.connection() as conn:
