@@ -1,8 +1,8 @@
 """A reply to a ticket email becomes the recipient's chat message, or a refusal on record.
 
-In order: mail we cannot read, our own mail (a loop), automatic mail, a token we did not sign or that
-expired, a From that is not the recipient (or fails DMARC), a recipient no longer in the ticket, nothing
-left to say. Then the accepted row is claimed (a repeated Message-ID becomes a Duplicate) and the message
+In order: mail we cannot read, our own mail (a loop), a token we did not sign or that expired, automatic
+mail, a From that is not the recipient (or fails DMARC), a recipient no longer in the ticket, nothing left
+to say (a refusal after the token names the ticket and the recipient, for the admins' list). Then the accepted row is claimed (a repeated Message-ID becomes a Duplicate) and the message
 is sent through the chat service exactly as the recipient would send it (same checks, same real-time
 delivery, same digests); attachments go through the attachments service (same sniffing and limits).
 """
@@ -49,8 +49,9 @@ class Refusal(Exception):
         self.fields = fields
 
 
-async def _verified(ctx: AppContext, mail: ParsedMail, address: str) -> dict[str, Any]:
-    """The email log the reply address names, once the address, the sender and the recipient check out."""
+async def _token(ctx: AppContext, address: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The email log a reply address names (and the record fields it gives), once its signature checks
+    out and it has not expired."""
     parsed = parse_reply_address(ctx.settings, address)
     if parsed is None:
         raise Refusal("bad_token", "not one of our reply addresses")
@@ -64,14 +65,19 @@ async def _verified(ctx: AppContext, mail: ParsedMail, address: str) -> dict[str
     max_age = timedelta(days=ctx.settings.reply_token_max_age_days)
     if row["created_at"] < datetime.now(UTC) - max_age:
         raise Refusal("expired_token", f"the email is older than {max_age.days} days", **found)
+    return dict(row), found
+
+
+def _check_sender(mail: ParsedMail, row: dict[str, Any], found: dict[str, Any]) -> None:
+    """The From is the recipient the address was made for (their address then or now), not failing DMARC,
+    and the recipient is still in the ticket."""
     senders = {a.lower() for a in (row["recipient_email"], row["user_email"]) if a}
     if mail.from_address not in senders:
-        raise Refusal("sender_mismatch", f"From is not the recipient of {log_id}", **found)
+        raise Refusal("sender_mismatch", f"From is not the recipient of {row['id']}", **found)
     if screening.failed_dmarc(mail):
         raise Refusal("sender_mismatch", "the From domain failed DMARC at our MTA", **found)
     if not row["participant"]:
         raise Refusal("not_participant", "the recipient is no longer in the ticket", **found)
-    return dict(row)
 
 
 def _client_id(dedupe_id: str, index: int) -> str:
@@ -112,20 +118,16 @@ async def accept_reply(ctx: AppContext, mail: ParsedMail, *, address: str, chann
         loop = screening.our_own(ctx.settings, mail)
         if loop:
             raise Refusal("loop", loop)
+        row, found = await _token(ctx, address)
         auto = screening.automatic(mail)
         if auto:
-            raise Refusal("auto_reply", auto)
-        row = await _verified(ctx, mail, address)
+            raise Refusal("auto_reply", auto, **found)
+        _check_sender(mail, row, found)
         text = reply_of(mail.text, mail.html)
         if len(text) > MAX_CONTENT:
             text = text[: MAX_CONTENT - 1].rstrip() + "…"
         if not text and not mail.attachments:
-            raise Refusal(
-                "empty",
-                "nothing left after the quotes",
-                ticket_id=row["ticket_id"],
-                user_id=row["recipient_id"],
-            )
+            raise Refusal("empty", "nothing left after the quotes", **found)
     except Refusal as refusal:
         async with ctx.db.connection() as conn:
             saved = await records.record(
@@ -139,7 +141,6 @@ async def accept_reply(ctx: AppContext, mail: ParsedMail, *, address: str, chann
             )
         return records.InboundEmailOut.of(saved).model_dump()
 
-    found = {"ticket_id": row["ticket_id"], "user_id": row["recipient_id"], "email_log_id": row["id"]}
     async with ctx.db.connection() as conn:
         claimed = await records.claim(conn, mail, **base, **found)
         if claimed is None:
