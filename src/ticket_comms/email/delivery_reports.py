@@ -9,7 +9,8 @@ address alone, never by the subject. It suppresses only that email's own recipie
 security mail (OTPRequested) on one report: those are marked in the timeline for admins instead.
 
 Mail is parsed in a thread, after a cheap count of its parts, with bounds on parts, nesting and size:
-a crafted report cannot hold the event loop. The inbound SMTP listener is inbound_smtp.py.
+a crafted report cannot hold the event loop. Bounces in older formats are read by bounce_formats.py;
+repeated soft bounces suppress an address for a while (soft_bounces.py). The inbound SMTP listener is inbound_smtp.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from ticket_comms.catalogue import ALWAYS_EMAILED
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
+from ticket_comms.email import bounce_formats
 from ticket_comms.email.addresses import log_id_from_bounce_address, log_id_from_message_id
+from ticket_comms.email.soft_bounces import count_soft_bounce, soft_bounce_detail
 from ticket_comms.email.suppressions import suppress
 from ticket_comms.wire import jsonb
 
@@ -43,6 +46,7 @@ DELIVERED_ACTIONS = {"delivered", "relayed", "expanded"}
 # Headers in which an MTA piping mail to /email/inbound names the address it was delivered to.
 DELIVERED_TO_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 PART_START_RE = re.compile(rb"(?im)^content-type:")
+NONSTANDARD = "a bounce not in RFC 3464 form (recognised by flufl.bounce)"
 
 
 @dataclass
@@ -160,7 +164,21 @@ def parse_report(raw: bytes) -> Report | None:
                 log_id = _header(headers, "X-Email-Log-Id")
                 if log_id:
                     report.log_ids.append(log_id)
-    return report if found else None
+    return report if found else _nonstandard(raw, report)
+
+
+def _nonstandard(raw: bytes, report: Report) -> Report | None:
+    """A bounce in one of the formats before RFC 3464 (bounce_formats.py), as a report; None if none."""
+    detected = bounce_formats.detect(raw)
+    if detected is None:
+        return None
+    failed, delayed, message_ids, log_ids = detected
+    diagnostic = NONSTANDARD
+    report.recipients = [RecipientReport("failed", "5.0.0", a, diagnostic) for a in failed]
+    report.recipients += [RecipientReport("delayed", "4.0.0", a, diagnostic) for a in delayed]
+    report.message_ids.extend(message_ids)
+    report.log_ids.extend(log_ids)
+    return report
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -226,7 +244,12 @@ async def apply_report(
 
 
 async def suppress_recipient(
-    conn: Connection, row: dict[str, Any], *, reason: str, detail: str | None
+    conn: Connection,
+    row: dict[str, Any],
+    *,
+    reason: str,
+    detail: str | None,
+    for_seconds: float | None = None,
 ) -> None:
     """Suppress the matched email's own recipient, never an address a report merely names. Security mail
     (OTPRequested) is never suppressed by one report: the timeline and the log say so for admins."""
@@ -243,7 +266,24 @@ async def suppress_recipient(
             detail={"reason": reason, "why": "security mail is never suppressed by a single report"},
         )
         return
-    await suppress(conn, row["recipient_email"], reason=reason, detail=detail, log_id=row["id"])
+    await suppress(
+        conn, row["recipient_email"], reason=reason, detail=detail, log_id=row["id"], for_seconds=for_seconds
+    )
+
+
+async def soft_bounced(
+    conn: Connection, settings: Settings, row: dict[str, Any], *, status: str, diagnostic: str | None
+) -> None:
+    """Count a soft bounce of `row`'s recipient; past the threshold, suppress it for a while."""
+    count, reached = await count_soft_bounce(conn, settings, row, status=status, diagnostic=diagnostic)
+    if reached:
+        await suppress_recipient(
+            conn,
+            row,
+            reason="SoftBounce",
+            detail=soft_bounce_detail(settings, count, status, diagnostic),
+            for_seconds=settings.soft_bounce_suppress_seconds,
+        )
 
 
 def _same_address(a: str | None, b: str | None) -> bool:
@@ -273,7 +313,7 @@ async def process_inbound(
                 "status": rcpt.status,
                 "recipient": rcpt.recipient,
                 "diagnostic": rcpt.diagnostic,
-                "source": "dsn",
+                "source": "dsn" if rcpt.diagnostic != NONSTANDARD else "flufl.bounce",
             }
             if rcpt.action in DELIVERED_ACTIONS:
                 status, kind = "Delivered", "delivered"
@@ -285,6 +325,8 @@ async def process_inbound(
             await apply_report(conn, row["id"], status=status, event_type=kind, detail=detail, error=error)
             if status == "Bounced" and rcpt.status.startswith("5"):
                 await suppress_recipient(conn, row, reason="Bounce", detail=error)
+            elif rcpt.status.startswith("4") and rcpt.action in ("failed", "delayed"):
+                await soft_bounced(conn, ctx.settings, row, status=rcpt.status, diagnostic=rcpt.diagnostic)
             matched.append(
                 {"emailLogId": str(row["id"]), "action": rcpt.action, "status": status or row["status"]}
             )
