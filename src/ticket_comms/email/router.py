@@ -1,5 +1,6 @@
-"""Email endpoints: logs and stats, suppressions (admin); delivery reports and SES webhooks (service,
-signed). One-click unsubscribe is notifications/unsubscribe.py (it changes a preference)."""
+"""Email endpoints: logs and stats, suppressions (admin); SES webhooks (signed). Inbound mail (delivery
+reports and replies, POST /email/inbound) is replies/router.py; one-click unsubscribe is
+notifications/unsubscribe.py (it changes a preference)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ticket_comms.auth.deps import Admin, AdminOrService
+from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
-from ticket_comms.email import admin_sends, delivery_reports, logs, sent_content, ses_webhook, suppressions
-from ticket_comms.errors import AppError, TooLarge
+from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions
+from ticket_comms.errors import TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
-
-
-class UnsupportedMediaType(AppError):
-    """Send the report as `Content-Type: message/rfc822`."""
-
-    status = 415
-    code = "unsupported_media_type"
 
 
 @router.get("/logs", response_model=logs.EmailLogPage)
@@ -109,16 +103,6 @@ async def _body(request: Request, limit: int) -> bytes:
             raise TooLarge(f"At most {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-@router.post("/inbound")
-async def inbound(ctx: Ctx, _: AdminOrService, request: Request):
-    """Mail for the service as raw RFC 5322 bytes (an MTA pipes the bounce address here)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "message/rfc822":
-        raise UnsupportedMediaType()
-    raw = await _body(request, delivery_reports.MAX_INBOUND_BYTES)
-    return json(await delivery_reports.process_inbound(ctx, raw))
 
 
 @router.post("/webhooks/ses")
