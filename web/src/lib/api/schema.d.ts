@@ -656,6 +656,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscription-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscription Change
+         * @description The service worker's `pushsubscriptionchange`: the browser replaced this device's subscription.
+         *     No JWT (a service worker may run with no page open): the caller proves it held the old
+         *     subscription with its auth secret (`keys.auth`). The old subscription keeps its id and user and
+         *     takes the new endpoint and keys (200); without `newSubscription` it is removed (204). An unknown
+         *     endpoint or a wrong secret is a 404. Rate-limited per client address.
+         */
+        post: operations["subscription_change_api_v1_push_subscription_change_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search/messages": {
         parameters: {
             query?: never;
@@ -1526,6 +1550,21 @@ export interface components {
             keys: components["schemas"]["PushKeys"];
             /** Useragent */
             userAgent?: string | null;
+        };
+        /**
+         * SubscriptionChange
+         * @description Sent by the service worker on `pushsubscriptionchange`: the old subscription, proven by its auth
+         *     secret, and the browser's new one (absent when the browser gave none: the old one is removed).
+         */
+        SubscriptionChange: {
+            newSubscription?: components["schemas"]["Subscribe"] | null;
+            /**
+             * Oldauth
+             * @description The old subscription's keys.auth
+             */
+            oldAuth: string;
+            /** Oldendpoint */
+            oldEndpoint: string;
         };
         /** SubscriptionOut */
         SubscriptionOut: {
@@ -2881,6 +2920,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicKey"];
+                };
+            };
+        };
+    };
+    subscription_change_api_v1_push_subscription_change_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description No new subscription was given: the old one was removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
