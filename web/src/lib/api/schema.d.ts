@@ -890,6 +890,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Users
+         * @description People the caller may add to a ticket, by name: for a member, those who share a ticket with them;
+         *     for admins and services, everyone. Only `{id, name, role}`; the caller and services are left out.
+         */
+        get: operations["find_users_api_v1_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}": {
         parameters: {
             query?: never;
@@ -1242,6 +1263,22 @@ export interface components {
             name: string;
             /** Userid */
             userId: string;
+        };
+        /** PeoplePage */
+        PeoplePage: {
+            /** Items */
+            items: components["schemas"]["PersonOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** PersonOut */
+        PersonOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
         };
         /** Preferences */
         Preferences: {
@@ -3556,6 +3593,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadMarkOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_users_api_v1_users_get: {
+        parameters: {
+            query?: {
+                /** @description Part of a name or id (admins: or email); empty lists all */
+                q?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeoplePage"];
                 };
             };
             /** @description Validation Error */
