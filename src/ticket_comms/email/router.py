@@ -1,5 +1,6 @@
-"""Email endpoints: logs and stats, suppressions (admin); delivery reports and SES webhooks (service,
-signed). One-click unsubscribe is notifications/unsubscribe.py (it changes a preference)."""
+"""Email endpoints: logs and stats, suppressions (admin); SES webhooks (signed). Inbound mail (delivery
+reports and replies, POST /email/inbound) is replies/router.py; one-click unsubscribe is
+notifications/unsubscribe.py (it changes a preference)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ticket_comms.auth.deps import Admin, AdminOrService
+from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
-from ticket_comms.email import delivery_reports, logs, ses_webhook, suppressions
-from ticket_comms.errors import AppError, TooLarge
+from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions
+from ticket_comms.errors import TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
-
-
-class UnsupportedMediaType(AppError):
-    """Send the report as `Content-Type: message/rfc822`."""
-
-    status = 415
-    code = "unsupported_media_type"
 
 
 @router.get("/logs", response_model=logs.EmailLogPage)
@@ -54,6 +48,21 @@ async def get_log(ctx: Ctx, _: Admin, log_id: UUID):
     return json(await logs.get_log(ctx, log_id))
 
 
+@router.post("/logs/{log_id}/resend", status_code=201, response_model=admin_sends.QueuedOut)
+async def resend_log(ctx: Ctx, admin: Admin, log_id: UUID):
+    """Queue a `Failed` or `Bounced` email again: a new log row (`resentFrom` names the first, whose
+    timeline gets a `resent` entry). 409 `not_resendable` for other statuses, `recipient_suppressed` for
+    a suppressed address, `secret_not_resendable` for one-time-code emails."""
+    return json((await admin_sends.resend(ctx, admin, log_id)).model_dump(), 201)
+
+
+@router.get("/logs/{log_id}/content", response_model=sent_content.SentContentOut)
+async def log_content(ctx: Ctx, _: Admin, log_id: UUID):
+    """The email as the recipient got it, rendered again from the stored event with the template
+    versions in effect when it was sent (bodies are not stored). One-time codes show redacted."""
+    return json((await sent_content.sent_content(ctx, log_id)).model_dump())
+
+
 @router.get("/stats", response_model=logs.EmailStats)
 async def stats(
     ctx: Ctx,
@@ -71,8 +80,9 @@ async def list_suppressions(
     _: Admin,
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = Query(None, max_length=320),
+    q: str | None = Query(None, max_length=320, description="only addresses containing this text (any case)"),
 ):
-    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor))
+    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor, q=q))
 
 
 @router.delete("/suppressions/{email}", status_code=204)
@@ -93,16 +103,6 @@ async def _body(request: Request, limit: int) -> bytes:
             raise TooLarge(f"At most {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-@router.post("/inbound")
-async def inbound(ctx: Ctx, _: AdminOrService, request: Request):
-    """Mail for the service as raw RFC 5322 bytes (an MTA pipes the bounce address here)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "message/rfc822":
-        raise UnsupportedMediaType()
-    raw = await _body(request, delivery_reports.MAX_INBOUND_BYTES)
-    return json(await delivery_reports.process_inbound(ctx, raw))
 
 
 @router.post("/webhooks/ses")

@@ -26,6 +26,7 @@ from ticket_comms.email.delivery_reports import (
     address_of,
     apply_report,
     match_log,
+    soft_bounced,
     suppress_recipient,
 )
 from ticket_comms.errors import BadRequest, Forbidden
@@ -202,6 +203,8 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
             )
             if permanent:
                 await _suppress_reported(conn, row, bounce.get("bouncedRecipients"), "Bounce", error)
+            elif bounce.get("bounceType") == "Transient":
+                await soft_bounced(conn, ctx.settings, row, status="4.0.0", diagnostic=error)
         elif kind == "Complaint":
             complaint: dict[str, Any] = event["complaint"] if isinstance(event.get("complaint"), dict) else {}
             await apply_report(
