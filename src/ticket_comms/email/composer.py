@@ -23,6 +23,7 @@ from ticket_comms.email import templates
 from ticket_comms.email.addresses import parsed_from, sender_domain
 from ticket_comms.email.links import preferences_url, ticket_url, unsubscribe_url
 from ticket_comms.email.reply_addresses import reply_address_for, reply_enabled, thread_index, thread_root
+from ticket_comms.email.tracking import tracked_html
 
 
 class Composer:
@@ -77,7 +78,7 @@ class Composer:
             to_email=row["recipient_email"],
             to_name=row["recipient_name"],
             subject=rendered.subject,
-            html=rendered.html,
+            html=tracked_html(self.settings, row["template_name"], row["id"], rendered.html),
             text=rendered.text,
             unsubscribe=unsubscribe,
             log_id=str(row["id"]),
