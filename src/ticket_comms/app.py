@@ -37,6 +37,7 @@ from ticket_comms.email import inbound_smtp as inbound_smtp_listener
 from ticket_comms.email import router as email_router
 from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
 from ticket_comms.email.dev_mailbox import sink as dev_mailbox
+from ticket_comms.email.ses_webhook import SnsCertificates
 from ticket_comms.email.templates import router as email_template_router
 from ticket_comms.errors import AppError
 from ticket_comms.gate import BodyGate
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Any:
             image_workers=ImageWorkers(
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
             ),
+            sns_certificates=SnsCertificates(),
         )
         if ctx.verifier.jwks is not None:
             ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait

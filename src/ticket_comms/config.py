@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     rate_limit_search: str = "120 per minute"
     # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
     rate_limit_event: str = "6000 per minute"
+    # Per client address of the public POST /push/subscription-change (service workers, no JWT).
+    rate_limit_push_subscription_change: str = "10 per minute; 100 per day"
     # WebSocket per-message compression: off when unset; when set, offered to clients and used only for
     # messages of at least this many bytes (chat events are a few hundred bytes: compressing them costs
     # CPU per recipient and ~34 KB of zlib state per socket, and saves almost nothing).

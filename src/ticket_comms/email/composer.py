@@ -24,6 +24,7 @@ from ticket_comms.email.addresses import parsed_from, sender_domain
 from ticket_comms.email.links import preferences_url, ticket_url, unsubscribe_url
 from ticket_comms.email.reply_addresses import reply_address_for, reply_enabled, thread_index, thread_root
 from ticket_comms.email.tracking import tracked_html
+from ticket_comms.email.transports import ascii_domain
 
 
 class Composer:
@@ -106,7 +107,14 @@ def _header_text(value: str) -> str:
 
 
 def _address(name: str | None, email: str) -> str:
-    return formataddr((_clean(name or ""), _clean(email)), charset="utf-8")
+    email = ascii_domain(_clean(email))
+    if not email.isascii():
+        # A non-ASCII mailbox travels as UTF-8 (SMTPUTF8, RFC 6532); formataddr refuses it.
+        if not name:
+            return email
+        placeholder = formataddr((_clean(name), "x@x"), charset="utf-8")  # the name, encoded and quoted
+        return placeholder.removesuffix("<x@x>") + f"<{email}>"
+    return formataddr((_clean(name or ""), email), charset="utf-8")
 
 
 @lru_cache(maxsize=16)

@@ -42,6 +42,7 @@ class EmailLogOut(BaseModel):
     nextAttemptAt: str | None
     createdAt: str
     updatedAt: str
+    resentFrom: str | None = None
     events: list[EmailLogEvent] | None = None
 
     @classmethod
@@ -63,6 +64,7 @@ class EmailLogOut(BaseModel):
             nextAttemptAt=iso(row["next_attempt_at"]) if row["status"] == "Pending" else None,
             createdAt=iso(row["created_at"]) or "",
             updatedAt=iso(row["updated_at"]) or "",
+            resentFrom=str(row["resent_from"]) if row.get("resent_from") else None,
         )
         if with_events:
             log.events = [EmailLogEvent.model_validate(e) for e in row["events"]]
@@ -106,7 +108,8 @@ class EmailStats(BaseModel):
 
 LOG_COLUMNS = """
     id, event_id, template_name, recipient_email, recipient_id, subject, status, attempts, sent_at,
-    delivered_at, error_message, provider_message_id, message_id, next_attempt_at, created_at, updated_at
+    delivered_at, error_message, provider_message_id, message_id, next_attempt_at, created_at, updated_at,
+    resent_from
 """
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -33,6 +34,27 @@ email_templates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Part of the compiled-template cache key, so every process sees an edit on its next render.
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Every saved version of a template (restorable); `created_by` is the saving user's id.
+email_template_versions = Table(
+    "email_template_versions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column(
+        "template_id",
+        UUID(as_uuid=True),
+        ForeignKey("email_templates.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("version", Integer, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("html_content", Text, nullable=False),
+    Column("text_content", Text),
+    Column("variables", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("created_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("template_id", "version"),
 )
 
 # --- Sending, delivery tracking and suppressions (notifications/email worker) ---------------------
@@ -62,6 +84,8 @@ email_logs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # The timeline: [{type, at, detail}], appended in the same statement as each state change.
     Column("events", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # The email this one resends (an admin's resend of a Failed or Bounced email).
+    Column("resent_from", UUID(as_uuid=True), ForeignKey("email_logs.id", ondelete="SET NULL")),
     CheckConstraint("status IN ('Pending','Sent','Delivered','Bounced','Failed')", name="status"),
     Index(
         "ix_email_logs_due",
@@ -71,6 +95,7 @@ email_logs = Table(
     Index("ix_email_logs_claimed", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
     Index("ix_email_logs_created", text("created_at DESC"), text("id DESC")),
     Index("ix_email_logs_status_created", "status", text("created_at DESC"), text("id DESC")),
+    Index("ix_email_logs_resent_from", "resent_from", postgresql_where=text("resent_from IS NOT NULL")),
 )
 Index("ix_email_logs_lower_recipient", func.lower(email_logs.c.recipient_email), email_logs.c.created_at)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
-from ticket_comms.email import logs, ses_webhook, suppressions, tracking
+from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions, tracking
 from ticket_comms.errors import NotFound, TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
@@ -48,6 +48,21 @@ async def get_log(ctx: Ctx, _: Admin, log_id: UUID):
     return json(await logs.get_log(ctx, log_id))
 
 
+@router.post("/logs/{log_id}/resend", status_code=201, response_model=admin_sends.QueuedOut)
+async def resend_log(ctx: Ctx, admin: Admin, log_id: UUID):
+    """Queue a `Failed` or `Bounced` email again: a new log row (`resentFrom` names the first, whose
+    timeline gets a `resent` entry). 409 `not_resendable` for other statuses, `recipient_suppressed` for
+    a suppressed address, `secret_not_resendable` for one-time-code emails."""
+    return json((await admin_sends.resend(ctx, admin, log_id)).model_dump(), 201)
+
+
+@router.get("/logs/{log_id}/content", response_model=sent_content.SentContentOut)
+async def log_content(ctx: Ctx, _: Admin, log_id: UUID):
+    """The email as the recipient got it, rendered again from the stored event with the template
+    versions in effect when it was sent (bodies are not stored). One-time codes show redacted."""
+    return json((await sent_content.sent_content(ctx, log_id)).model_dump())
+
+
 @router.get("/stats", response_model=logs.EmailStats)
 async def stats(
     ctx: Ctx,
@@ -65,8 +80,9 @@ async def list_suppressions(
     _: Admin,
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = Query(None, max_length=320),
+    q: str | None = Query(None, max_length=320, description="only addresses containing this text (any case)"),
 ):
-    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor))
+    return json(await suppressions.list_suppressions(ctx, limit=limit, cursor=cursor, q=q))
 
 
 @router.delete("/suppressions/{email}", status_code=204)

@@ -72,11 +72,14 @@ class SuppressionPage(BaseModel):
     nextCursor: str | None
 
 
-async def list_suppressions(ctx: AppContext, *, limit: int, cursor: str | None) -> SuppressionPage:
+async def list_suppressions(
+    ctx: AppContext, *, limit: int, cursor: str | None, q: str | None = None
+) -> SuppressionPage:
+    """By address; `q` keeps the addresses containing it (any case), with the same keyset paging."""
     rows = await ctx.db.fetch_all(
         f"SELECT * FROM email_suppressions WHERE {ACTIVE} AND (%(after)s::text IS NULL OR email > %(after)s) "
-        "ORDER BY email LIMIT %(limit)s",
-        {"after": cursor, "limit": limit + 1},
+        "AND (%(q)s::text IS NULL OR strpos(email, %(q)s) > 0) ORDER BY email LIMIT %(limit)s",
+        {"after": cursor, "limit": limit + 1, "q": q.strip().lower() if q and q.strip() else None},
     )
     page = rows[:limit]
     return SuppressionPage(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -51,15 +52,47 @@ class UpdateTemplate(CamelModel):
     text_content: str | None = Field(default=None, alias="textContent", max_length=MAX_TEXT_SOURCE)
     variables: list[str] | None = Field(default=None, max_length=MAX_VARIABLES)
     is_active: bool | None = Field(default=None, alias="isActive", strict=True)
+    updated_at: datetime | None = Field(
+        default=None,
+        alias="updatedAt",
+        description="The `updatedAt` the edit started from: when the template was saved since, the "
+        "update is refused with 409 `stale_template` (nothing is overwritten). Omit to save regardless.",
+    )
 
     @field_validator("variables")
     @classmethod
     def _variables(cls, v: list[str] | None) -> list[str] | None:
         return None if v is None else _check_variables(v)
 
+    @field_validator("updated_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("updatedAt needs a UTC offset, as the template's updatedAt has")
+        return v
+
 
 class PreviewTemplate(CamelModel):
+    """`subject`, `htmlContent`, `textContent`: an unsaved draft rendered instead of the saved sources
+    (each one sent replaces that part; nothing is saved). `textContent: ""` or null generates the text."""
+
     context: dict[str, Any] = Field(default_factory=dict)
+    subject: str | None = Field(default=None, min_length=1, max_length=MAX_SUBJECT_SOURCE)
+    html_content: str | None = Field(
+        default=None, alias="htmlContent", min_length=1, max_length=MAX_HTML_SOURCE
+    )
+    text_content: str | None = Field(default=None, alias="textContent", max_length=MAX_TEXT_SOURCE)
+
+
+class SendTest(CamelModel):
+    """The sample data to render with (the editor's variables panel); sent to the caller's own address."""
+
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class SendTestOut(BaseModel):
+    emailLogId: str
+    recipientEmail: str
 
 
 class TemplateOut(BaseModel):
@@ -103,3 +136,34 @@ class PreviewOut(BaseModel):
     @classmethod
     def of(cls, rendered: Rendered) -> PreviewOut:
         return cls(subject=rendered.subject, html=rendered.html, text=rendered.text)
+
+
+class TemplateVersionOut(BaseModel):
+    id: str
+    version: int
+    subject: str
+    htmlContent: str
+    textContent: str | None
+    variables: list[str]
+    createdAt: str
+    createdBy: str | None = Field(
+        description="The id of the user who saved it (null: before history was kept)"
+    )
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> TemplateVersionOut:
+        return cls(
+            id=str(row["id"]),
+            version=row["version"],
+            subject=row["subject"],
+            htmlContent=row["html_content"],
+            textContent=row["text_content"],
+            variables=list(row["variables"] or ()),
+            createdAt=iso(row["created_at"]) or "",
+            createdBy=row["created_by"],
+        )
+
+
+class TemplateVersionList(BaseModel):
+    items: list[TemplateVersionOut]
+    nextCursor: str | None = None

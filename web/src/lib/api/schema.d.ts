@@ -143,6 +143,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/email/logs/{log_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Log Content
+         * @description The email as the recipient got it, rendered again from the stored event with the template
+         *     versions in effect when it was sent (bodies are not stored). One-time codes show redacted.
+         */
+        get: operations["log_content_api_v1_email_logs__log_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/email/logs/{log_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend Log
+         * @description Queue a `Failed` or `Bounced` email again: a new log row (`resentFrom` names the first, whose
+         *     timeline gets a `resent` entry). 409 `not_resendable` for other statuses, `recipient_suppressed` for
+         *     a suppressed address, `secret_not_resendable` for one-time-code emails.
+         */
+        post: operations["resend_log_api_v1_email_logs__log_id__resend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/email/stats": {
         parameters: {
             query?: never;
@@ -233,6 +276,8 @@ export interface paths {
         /**
          * Update Template
          * @description Change the fields sent (others stay). Checked like a new template; used by the next email sent.
+         *     With `updatedAt` (the version the edit started from), a template saved since is refused with 409
+         *     `stale_template` and left as it is. A change of the sources keeps a version (see `.../versions`).
          */
         put: operations["update_template_api_v1_email_templates__name__put"];
         post?: never;
@@ -258,8 +303,10 @@ export interface paths {
         put?: never;
         /**
          * Preview Template
-         * @description Render with `context` exactly as an email would be: `{subject, html, text}`. Missing variables,
-         *     sandbox violations and runtime errors are 422s that say what and where.
+         * @description Render with `context` exactly as an email would be: `{subject, html, text}`. `subject`,
+         *     `htmlContent`, `textContent` render an unsaved draft instead of the saved parts (nothing is saved).
+         *     Syntax errors, missing variables, sandbox violations and runtime errors are 422s that say what and
+         *     where.
          */
         post: operations["preview_template_api_v1_email_templates__name__preview_post"];
         delete?: never;
@@ -282,6 +329,87 @@ export interface paths {
          * @description Restore a built-in template to the version shipped with the service (and switch it on).
          */
         post: operations["reset_template_api_v1_email_templates__name__reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/email/templates/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Test
+         * @description Render the saved template with `context` (sample data) and send it to the caller's own address
+         *     through the normal outbox (logged like any email: follow `emailLogId` in the email log).
+         */
+        post: operations["send_test_api_v1_email_templates__name__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/email/templates/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description Every saved version of the template, newest first, with who saved it (user id) and when.
+         */
+        get: operations["list_versions_api_v1_email_templates__name__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/email/templates/{name}/versions/{version_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Version
+         * @description One saved version.
+         */
+        get: operations["get_version_api_v1_email_templates__name__versions__version_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/email/templates/{name}/versions/{version_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Version
+         * @description Make a saved version the current template again (the restore is kept as a new version).
+         */
+        post: operations["restore_version_api_v1_email_templates__name__versions__version_id__restore_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -528,6 +656,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscription-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscription Change
+         * @description The service worker's `pushsubscriptionchange`: the browser replaced this device's subscription.
+         *     No JWT (a service worker may run with no page open): the caller proves it held the old
+         *     subscription with its auth secret (`keys.auth`). The old subscription keeps its id and user and
+         *     takes the new endpoint and keys (200); without `newSubscription` it is removed (204). An unknown
+         *     endpoint or a wrong secret is a 404. Rate-limited per client address.
+         */
+        post: operations["subscription_change_api_v1_push_subscription_change_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search/messages": {
         parameters: {
             query?: never;
@@ -738,6 +890,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Users
+         * @description People the caller may add to a ticket, by name: for a member, those who share a ticket with them;
+         *     for admins and services, everyone. Only `{id, name, role}`; the caller and services are left out.
+         */
+        get: operations["find_users_api_v1_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}": {
         parameters: {
             query?: never;
@@ -928,6 +1101,8 @@ export interface components {
             recipientEmail: string;
             /** Recipientid */
             recipientId: string | null;
+            /** Resentfrom */
+            resentFrom?: string | null;
             /** Sentat */
             sentAt: string | null;
             /** Status */
@@ -1089,6 +1264,22 @@ export interface components {
             /** Userid */
             userId: string;
         };
+        /** PeoplePage */
+        PeoplePage: {
+            /** Items */
+            items: components["schemas"]["PersonOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** PersonOut */
+        PersonOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
         /** Preferences */
         Preferences: {
             /** Chatenabled */
@@ -1120,12 +1311,22 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** PreviewTemplate */
+        /**
+         * PreviewTemplate
+         * @description `subject`, `htmlContent`, `textContent`: an unsaved draft rendered instead of the saved sources
+         *     (each one sent replaces that part; nothing is saved). `textContent: ""` or null generates the text.
+         */
         PreviewTemplate: {
             /** Context */
             context?: {
                 [key: string]: unknown;
             };
+            /** Htmlcontent */
+            htmlContent?: string | null;
+            /** Subject */
+            subject?: string | null;
+            /** Textcontent */
+            textContent?: string | null;
         };
         /** PublicKey */
         PublicKey: {
@@ -1216,6 +1417,13 @@ export interface components {
             type: string;
             /** Url */
             url: string;
+        };
+        /** QueuedOut */
+        QueuedOut: {
+            /** Emaillogid */
+            emailLogId: string;
+            /** Recipientemail */
+            recipientEmail: string;
         };
         /** RaiseEvent */
         RaiseEvent: {
@@ -1329,6 +1537,47 @@ export interface components {
             type: "Text" | "Image" | "File";
         };
         /**
+         * SendTest
+         * @description The sample data to render with (the editor's variables panel); sent to the caller's own address.
+         */
+        SendTest: {
+            /** Context */
+            context?: {
+                [key: string]: unknown;
+            };
+        };
+        /** SendTestOut */
+        SendTestOut: {
+            /** Emaillogid */
+            emailLogId: string;
+            /** Recipientemail */
+            recipientEmail: string;
+        };
+        /** SentContentOut */
+        SentContentOut: {
+            /**
+             * At
+             * @description The moment whose template versions were used (sent, else queued)
+             */
+            at: string;
+            /** Html */
+            html: string;
+            /**
+             * Source
+             * @description `rerendered`: rendered again from the stored event (bodies are not stored)
+             */
+            source: string;
+            /** Subject */
+            subject: string;
+            /**
+             * Templateversion
+             * @description The template version used (null: the current template)
+             */
+            templateVersion: number | null;
+            /** Text */
+            text: string;
+        };
+        /**
          * Subscribe
          * @description What `PushSubscription.toJSON()` gives in the browser (its `expirationTime` is ignored).
          */
@@ -1338,6 +1587,21 @@ export interface components {
             keys: components["schemas"]["PushKeys"];
             /** Useragent */
             userAgent?: string | null;
+        };
+        /**
+         * SubscriptionChange
+         * @description Sent by the service worker on `pushsubscriptionchange`: the old subscription, proven by its auth
+         *     secret, and the browser's new one (absent when the browser gave none: the old one is removed).
+         */
+        SubscriptionChange: {
+            newSubscription?: components["schemas"]["Subscribe"] | null;
+            /**
+             * Oldauth
+             * @description The old subscription's keys.auth
+             */
+            oldAuth: string;
+            /** Oldendpoint */
+            oldEndpoint: string;
         };
         /** SubscriptionOut */
         SubscriptionOut: {
@@ -1402,6 +1666,35 @@ export interface components {
             /** Variables */
             variables: string[];
         };
+        /** TemplateVersionList */
+        TemplateVersionList: {
+            /** Items */
+            items: components["schemas"]["TemplateVersionOut"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** TemplateVersionOut */
+        TemplateVersionOut: {
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Createdby
+             * @description The id of the user who saved it (null: before history was kept)
+             */
+            createdBy: string | null;
+            /** Htmlcontent */
+            htmlContent: string;
+            /** Id */
+            id: string;
+            /** Subject */
+            subject: string;
+            /** Textcontent */
+            textContent: string | null;
+            /** Variables */
+            variables: string[];
+            /** Version */
+            version: number;
+        };
         /**
          * TicketOut
          * @description A ticket as the caller sees it (the OpenAPI description of ticket_out's JSON).
@@ -1459,6 +1752,11 @@ export interface components {
             subject?: string | null;
             /** Textcontent */
             textContent?: string | null;
+            /**
+             * Updatedat
+             * @description The `updatedAt` the edit started from: when the template was saved since, the update is refused with 409 `stale_template` (nothing is overwritten). Omit to save regardless.
+             */
+            updatedAt?: string | null;
             /** Variables */
             variables?: string[] | null;
         };
@@ -1729,6 +2027,68 @@ export interface operations {
             };
         };
     };
+    log_content_api_v1_email_logs__log_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                log_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentContentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resend_log_api_v1_email_logs__log_id__resend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                log_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stats_api_v1_email_stats_get: {
         parameters: {
             query?: {
@@ -1768,6 +2128,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                /** @description only addresses containing this text (any case) */
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -2016,6 +2378,140 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The template's name, e.g. TicketCreated or layout */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    send_test_api_v1_email_templates__name__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template's name, e.g. TicketCreated or layout */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendTestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_v1_email_templates__name__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template's name, e.g. TicketCreated or layout */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersionList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_version_api_v1_email_templates__name__versions__version_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+                /** @description The template's name, e.g. TicketCreated or layout */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_version_api_v1_email_templates__name__versions__version_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
                 /** @description The template's name, e.g. TicketCreated or layout */
                 name: string;
             };
@@ -2461,6 +2957,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicKey"];
+                };
+            };
+        };
+    };
+    subscription_change_api_v1_push_subscription_change_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description No new subscription was given: the old one was removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3057,6 +3593,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadMarkOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_users_api_v1_users_get: {
+        parameters: {
+            query?: {
+                /** @description Part of a name or id (admins: or email); empty lists all */
+                q?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeoplePage"];
                 };
             };
             /** @description Validation Error */

@@ -1,5 +1,5 @@
 // The email log for admins: filtered keyset pages (refreshed while open) and one email with its timeline.
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "@/lib/api/client";
 
 export type EmailLog = Schemas["EmailLogOut"];
@@ -59,5 +59,30 @@ export function useEmailLog(id: string) {
     queryKey: ["admin", "emailLog", id],
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/email/logs/{log_id}", { signal, params: { path: { log_id: id } } })),
     refetchInterval: (q) => (q.state.data?.status === "Pending" || q.state.data?.status === "Sent" ? REFRESH_MS : false),
+  });
+}
+
+export type SentContent = Schemas["SentContentOut"];
+
+/** The email as the recipient got it, rendered again by the server (bodies are not stored). */
+export function useSentContent(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["admin", "emailLog", id, "content"],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/email/logs/{log_id}/content", { signal, params: { path: { log_id: id } } })),
+    enabled,
+    retry: false,
+    staleTime: Infinity,
+  });
+}
+
+/** Queue a Failed or Bounced email again (a new log row linked to this one). */
+export function useResend(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/v1/email/logs/{log_id}/resend", { params: { path: { log_id: id } } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["admin", "emailLog", id] });
+      void qc.invalidateQueries({ queryKey: ["admin", "emailLogs"] });
+    },
   });
 }

@@ -1,17 +1,25 @@
 // `/admin/emails/:id`: one email's facts (recipient, template, Message-ID, provider id, error) and timeline.
 import { useEffect } from "react";
 import { Link, useParams } from "react-router";
-import { ArrowLeft, SearchX } from "lucide-react";
+import { ArrowLeft, RefreshCw, SearchX } from "lucide-react";
+import { Button } from "@/components/Button";
 import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { ApiError } from "@/lib/api/client";
 import { LoadError, PageHeader, StatusBadge, formatDateTime } from "@/features/admin-layout";
-import { useEmailLog } from "../api/emailLogs";
+import { useEmailLog, useResend } from "../api/emailLogs";
 import { EmailTimeline } from "./EmailTimeline";
+import { SentContent } from "./SentContent";
 
 export function EmailDetailPage() {
   const { id = "" } = useParams();
+  // Keyed by the email, so a resend's result does not follow you to the new email's page.
+  return <EmailDetail key={id} id={id} />;
+}
+
+function EmailDetail({ id }: { id: string }) {
   const log = useEmailLog(id);
+  const resend = useResend(id);
   useEffect(() => {
     document.title = `${log.data?.subject ?? "Email"} · Email log · Tickets`;
   }, [log.data?.subject]);
@@ -40,10 +48,38 @@ export function EmailDetailPage() {
     ...(e.nextAttemptAt ? ([["Next attempt", formatDateTime(e.nextAttemptAt)]] as [string, string][]) : []),
     ["Message-ID", <code key="m" className="break-all text-xs">{e.messageId}</code>],
     ["Provider id", e.providerMessageId ? <code key="p" className="break-all text-xs">{e.providerMessageId}</code> : "—"],
+    ...(e.resentFrom ? ([["Resend of", <Link key="r" className="text-accent hover:underline" to={`/admin/emails/${e.resentFrom}`}>the first email</Link>]] as [string, React.ReactNode][]) : []),
   ];
+  const resendable = e.status === "Failed" || e.status === "Bounced";
   return (
     <div className="mx-auto w-full max-w-5xl px-3 py-4 sm:px-6">
-      <PageHeader back={back} title={e.subject || "(not rendered yet)"} description={<StatusBadge status={e.status} />} />
+      <PageHeader
+        back={back}
+        title={e.subject || "(not rendered yet)"}
+        description={<StatusBadge status={e.status} />}
+        actions={
+          resendable && (
+            <Button variant="primary" disabled={resend.isPending} onClick={() => resend.mutate()}>
+              <RefreshCw className="h-4 w-4" aria-hidden="true" /> {resend.isPending ? "Resending…" : "Resend"}
+            </Button>
+          )
+        }
+      />
+      <div role="status" aria-live="polite" className="empty:hidden">
+        {resend.isSuccess && (
+          <p className="mb-3 rounded-lg border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:border-emerald-500/40 dark:bg-emerald-500/10 dark:text-emerald-200">
+            Queued again to {resend.data.recipientEmail}.{" "}
+            <Link className="font-medium text-accent hover:underline" to={`/admin/emails/${resend.data.emailLogId}`}>
+              Follow the new email
+            </Link>
+          </p>
+        )}
+      </div>
+      {resend.isError && (
+        <p role="alert" className="mb-3 rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-500/40 dark:bg-red-500/10 dark:text-red-200">
+          Not resent: {resend.error.message}
+        </p>
+      )}
       {e.errorMessage && (
         <div role="note" className="mb-4 rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-500/40 dark:bg-red-500/10 dark:text-red-200">
           <p className="font-medium">{e.status === "Pending" ? "Last attempt failed" : "Error"}</p>
@@ -67,6 +103,7 @@ export function EmailDetailPage() {
           <EmailTimeline events={e.events ?? []} />
         </section>
       </div>
+      <SentContent key={e.id} id={e.id} />
     </div>
   );
 }

@@ -17,6 +17,7 @@ const LABELS: Record<string, { label: string; icon: ReactNode; tone: string }> =
   bounced: { label: "Bounced", icon: <AlertTriangle className="h-4 w-4" />, tone: "text-danger" },
   complained: { label: "Marked as spam by the recipient", icon: <ShieldAlert className="h-4 w-4" />, tone: "text-danger" },
   rejected: { label: "Rejected by the provider", icon: <XCircle className="h-4 w-4" />, tone: "text-danger" },
+  resent: { label: "Resent as a new email", icon: <RefreshCw className="h-4 w-4" />, tone: "text-accent" },
 };
 
 // Detail keys in the order and words an admin reads them; others follow as they are.
@@ -32,6 +33,10 @@ const DETAIL_WORDS: Record<string, string> = {
   gaveUp: "Gave up",
   source: "Reported by",
   worker: "Worker",
+  emailLogId: "New email",
+  resentFrom: "Resend of",
+  by: "By",
+  test: "Test send",
 };
 
 function value(key: string, v: unknown): string {

@@ -1,5 +1,5 @@
 // Suppressed addresses (hard bounces and complaints are not mailed again) and lifting one.
-import { useInfiniteQuery, useMutation, useQueryClient, type InfiniteData } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { api, fetchJson, unwrap } from "@/lib/api/client";
 
 export interface Suppression {
@@ -17,13 +17,19 @@ interface Page {
 
 const key = ["admin", "suppressions"] as const;
 
-export function useSuppressions() {
+/** Suppressed addresses, by address; `q` keeps those containing it (searched by the server, so every page matches). */
+export function useSuppressions(q: string) {
   return useInfiniteQuery({
-    queryKey: key,
+    queryKey: [...key, q],
     initialPageParam: null as string | null,
-    // The list endpoint's answer is untyped in the OpenAPI document; its shape is declared above.
-    queryFn: ({ pageParam }) => fetchJson<Page>(`/api/v1/email/suppressions?limit=200${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
+    queryFn: ({ pageParam, signal }) => {
+      const params = new URLSearchParams({ limit: "200" });
+      if (q) params.set("q", q);
+      if (pageParam) params.set("cursor", pageParam);
+      return fetchJson<Page>(`/api/v1/email/suppressions?${params}`, { signal });
+    },
     getNextPageParam: (last) => last.nextCursor ?? null,
+    placeholderData: keepPreviousData,
   });
 }
 
@@ -32,7 +38,7 @@ export function useLiftSuppression() {
   return useMutation({
     mutationFn: (email: string) => unwrap(api.DELETE("/api/v1/email/suppressions/{email}", { params: { path: { email } } })),
     onSuccess: (_data, email) => {
-      qc.setQueryData<InfiniteData<Page>>(key, (data) => data && { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((s) => s.email !== email) })) });
+      qc.setQueriesData<InfiniteData<Page>>({ queryKey: key }, (data) => data && { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((s) => s.email !== email) })) });
     },
   });
 }

@@ -11,27 +11,31 @@ import { EmptyState } from "@/components/EmptyState";
 import { LoadError, PageHeader, formatDateTime } from "@/features/admin-layout";
 import { useLiftSuppression, useSuppressions, type Suppression } from "../api/suppressions";
 
+const SEARCH_DELAY_MS = 300;
+
 export function SuppressionsPage() {
-  const list = useSuppressions();
-  const lift = useLiftSuppression();
   const [q, setQ] = useState("");
+  const [needle, setNeedle] = useState("");
+  useEffect(() => {
+    const timer = setTimeout(() => setNeedle(q.trim()), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [q]);
+  const list = useSuppressions(needle);
+  const lift = useLiftSuppression();
   const [confirming, setConfirming] = useState<Suppression | null>(null);
   const [lifted, setLifted] = useState<string | null>(null);
   useEffect(() => {
     document.title = "Suppressions · Admin · Tickets";
   }, []);
-  const all = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
-  const rows = useMemo(() => {
-    const needle = q.trim().toLowerCase();
-    return needle ? all.filter((s) => s.email.includes(needle) || s.reason.toLowerCase().includes(needle) || (s.detail ?? "").toLowerCase().includes(needle)) : all;
-  }, [all, q]);
+  const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
   return (
     <div className="mx-auto w-full max-w-6xl px-3 py-4 sm:px-6">
       <PageHeader title="Suppressions" description="Addresses that hard-bounced or complained. They get no email until you lift them." />
       <div role="search" className="relative mb-3 max-w-md">
         <Search className="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-muted" aria-hidden="true" />
-        <TextInput type="search" aria-label="Search suppressions" placeholder="Search by address or reason" value={q} onChange={(e) => setQ(e.target.value)} className="pl-9" />
+        <TextInput type="search" aria-label="Search suppressions" placeholder="Search by address" value={q} onChange={(e) => setQ(e.target.value)} className="pl-9 pr-28" />
+        {list.isFetching && !list.isPending && <Spinner label="Searching…" className="absolute right-3 top-1/2 -translate-y-1/2 text-xs" />}
       </div>
       <div role="status" aria-live="polite" className="empty:hidden">
         {lifted && <p className="mb-3 rounded-lg border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:border-emerald-500/40 dark:bg-emerald-500/10 dark:text-emerald-200">{lifted} can get email again.</p>}
@@ -41,8 +45,8 @@ export function SuppressionsPage() {
       ) : list.isError ? (
         <LoadError what="Suppressions" error={list.error} onRetry={() => list.refetch()} />
       ) : rows.length === 0 ? (
-        <EmptyState icon={<ShieldCheck className="h-7 w-7" />} title={all.length ? "No suppression matches" : "No suppressed addresses"}>
-          {all.length ? "Try another address." : "Every address can get email."}
+        <EmptyState icon={<ShieldCheck className="h-7 w-7" />} title={needle ? `No suppressed address contains “${needle}”` : "No suppressed addresses"}>
+          {needle ? "Try another address." : "Every address can get email."}
         </EmptyState>
       ) : (
         <div className="overflow-hidden rounded-xl border border-line bg-panel">
