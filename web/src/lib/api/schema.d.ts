@@ -96,13 +96,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List Inbound */
+        get: operations["list_inbound_api_v1_email_inbound_get"];
         put?: never;
         /**
-         * Inbound
-         * @description Mail for the service as raw RFC 5322 bytes (an MTA pipes the bounce address here).
+         * Receive
+         * @description Mail for the service as raw RFC 5322 bytes: delivery reports and replies to ticket emails. A mail
+         *     over REPLY_MAX_BYTES is recorded as refused and answered 413 (the MTA then bounces it to its sender).
          */
-        post: operations["inbound_api_v1_email_inbound_post"];
+        post: operations["receive_api_v1_email_inbound_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1150,6 +1152,46 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** InboundEmailOut */
+        InboundEmailOut: {
+            /** Channel */
+            channel: string;
+            /** Chatmessageids */
+            chatMessageIds: string[];
+            /** Detail */
+            detail: string | null;
+            /** Emaillogid */
+            emailLogId: string | null;
+            /** Fromaddress */
+            fromAddress: string | null;
+            /** Id */
+            id: string;
+            /** Messageid */
+            messageId: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Reason */
+            reason: string | null;
+            /** Receivedat */
+            receivedAt: string;
+            /** Sizebytes */
+            sizeBytes: number;
+            /** Subject */
+            subject: string | null;
+            /** Ticketid */
+            ticketId: string | null;
+            /** Toaddress */
+            toAddress: string | null;
+            /** Userid */
+            userId: string | null;
+        };
+        /** InboundEmailPage */
+        InboundEmailPage: {
+            /** Items */
+            items: components["schemas"]["InboundEmailOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
         /** MarkNotificationsRead */
         MarkNotificationsRead: {
             /** Ids */
@@ -1626,6 +1668,8 @@ export interface components {
             email: string;
             /** Emaillogid */
             emailLogId: string | null;
+            /** Expiresat */
+            expiresAt?: string | null;
             /** Reason */
             reason: string;
         };
@@ -1939,7 +1983,41 @@ export interface operations {
             };
         };
     };
-    inbound_api_v1_email_inbound_post: {
+    list_inbound_api_v1_email_inbound_get: {
+        parameters: {
+            query?: {
+                outcome?: string | null;
+                ticketId?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    receive_api_v1_email_inbound_post: {
         parameters: {
             query?: never;
             header?: never;
