@@ -27,6 +27,7 @@ async def test_ticket_emails_carry_reply_to_and_one_thread(mail: Mail):
     # Outlook: the same 22-byte conversation head, a different child block.
     assert later.header("Thread-Index")[:28] == bob.header("Thread-Index")[:28]
     assert later.header("Thread-Index") != bob.header("Thread-Index")
+    assert bob.header("Thread-Topic") == "Leaking tap"
 
 
 async def test_mail_about_no_ticket_has_no_reply_address(mail: Mail):

@@ -139,6 +139,11 @@ def thread_headers(settings: Settings, row: dict[str, Any]) -> list[str]:
         f"References: {root}",
         f"Thread-Index: {thread_index(root, row['id'])}",
     ]
+    ticket = (row.get("data") or {}).get("ticket")
+    title = ticket.get("title") if isinstance(ticket, dict) else None
+    if isinstance(title, str) and title.strip():
+        # Outlook groups a conversation by its topic; the subjects differ per event, the ticket does not.
+        headers.append(f"Thread-Topic: {_header_text(title.strip()[:200])}")
     if reply_enabled(settings):
         headers.insert(0, f"Reply-To: {reply_address_for(settings, row['id'], ticket_id, recipient_id)}")
     return headers
