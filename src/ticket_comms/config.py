@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     soft_bounce_threshold: int = Field(default=5, ge=1)
     soft_bounce_window_seconds: float = Field(default=7 * 86400, gt=0)
     soft_bounce_suppress_seconds: float = Field(default=3 * 86400, gt=0)
+    # Open and click tracking (email/tracking.py): the templates (JSON lists of names) whose emails get a
+    # pixel / signed redirect links. Empty (the default): no tracking.
+    email_track_opens_templates: list[str] = Field(default_factory=list)
+    email_track_clicks_templates: list[str] = Field(default_factory=list)
     inbound_smtp_port: int | None = None
     dkim_private_key: str | None = None
     dkim_selector: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.email.support import Mail
 from tests.replies.conftest import REPLY_DOMAIN
-from tests.replies.support import new_ticket, raise_ticket_event
+from tests.replies.support import new_ticket, raise_ticket_event, reply_outcome, reply_to
 
 
 async def test_ticket_emails_carry_reply_to_and_one_thread(mail: Mail):
@@ -27,6 +27,7 @@ async def test_ticket_emails_carry_reply_to_and_one_thread(mail: Mail):
     # Outlook: the same 22-byte conversation head, a different child block.
     assert later.header("Thread-Index")[:28] == bob.header("Thread-Index")[:28]
     assert later.header("Thread-Index") != bob.header("Thread-Index")
+    assert bob.header("Thread-Topic") == "Leaking tap"
 
 
 async def test_mail_about_no_ticket_has_no_reply_address(mail: Mail):
@@ -42,3 +43,16 @@ async def test_mail_about_no_ticket_has_no_reply_address(mail: Mail):
     assert r.status_code == 202, r.text
     (otp,) = await mail.sink.wait_for(1)
     assert otp.header("Reply-To") == "" and otp.header("References") == ""
+
+
+async def test_the_message_digest_joins_the_thread_and_can_be_answered(mail: Mail):
+    ticket_id, (created,) = await new_ticket(mail, "alice", "bob")
+    r = await mail.client("alice").post(f"/api/v1/tickets/{ticket_id}/messages", json={"content": "Tuesday?"})
+    assert r.status_code == 201, r.text
+    (digest,) = await mail.sink.wait_for(
+        1, timeout=10, predicate=lambda m: "new message" in m.header("Subject")
+    )
+    assert digest.header("References") == created.header("References")
+    assert digest.header("Reply-To").startswith("reply+")
+    outcome = await reply_outcome(mail, reply_to(digest, "gmail_en_top_posted.eml"))
+    assert outcome["outcome"] == "Accepted" and outcome["ticketId"] == ticket_id

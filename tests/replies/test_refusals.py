@@ -3,6 +3,7 @@ reason, and never becomes a message or a 500."""
 
 from __future__ import annotations
 
+import aiosmtplib
 import psycopg
 import pytest
 
@@ -146,3 +147,18 @@ async def test_a_reply_with_nothing_left_is_refused(mail: Mail):
         b"Danke, Dienstag passt. Ich bin ab 8 Uhr da.", b""
     )
     await refused(mail, raw, "empty")
+
+
+async def test_the_listener_refuses_an_announced_oversize_mail_at_mail_from(mail: Mail):
+    await new_ticket(mail, "alice", "bob")
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=mail.app.settings.inbound_smtp_port)
+    async with client:
+        await client.ehlo()
+        assert "size" in client.esmtp_extensions
+        size = 20 * 1024 * 1024
+        with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused_at:
+            await client.mail("bob@example.com", options=[f"SIZE={size}"])
+        assert refused_at.value.code == 552
+    (record,) = (await mail.admin.get("/api/v1/email/inbound")).json()["items"]
+    assert (record["channel"], record["reason"], record["sizeBytes"]) == ("smtp", "too_large", size)
+    assert record["fromAddress"] == "bob@example.com"

@@ -3,6 +3,8 @@ for everyone there, with quotes, headers, signatures and footers stripped and at
 
 from __future__ import annotations
 
+import asyncio
+
 import aiosmtplib
 import pytest
 
@@ -125,3 +127,11 @@ async def test_the_inbound_smtp_listener_takes_replies(mail: Mail):
     assert message["content"] == "Danke, Dienstag passt. Ich bin ab 8 Uhr da."
     listed = (await mail.admin.get("/api/v1/email/inbound")).json()["items"]
     assert listed[0]["channel"] == "smtp" and listed[0]["outcome"] == "Accepted"
+
+
+async def test_two_deliveries_at_once_make_one_message(mail: Mail):
+    ticket_id, (email,) = await new_ticket(mail, "alice", "bob")
+    raw = reply_to(email, "apple_mail_en_image.eml", MESSAGE_ID="<twice@icloud.example>")
+    outcomes = await asyncio.gather(*(reply_outcome(mail, raw) for _ in range(4)))
+    assert sorted(o["outcome"] for o in outcomes) == ["Accepted", "Duplicate", "Duplicate", "Duplicate"]
+    assert [m["type"] for m in await messages(mail, ticket_id)] == ["Text", "Image"]

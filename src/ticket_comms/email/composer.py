@@ -23,6 +23,7 @@ from ticket_comms.email import templates
 from ticket_comms.email.addresses import parsed_from, sender_domain
 from ticket_comms.email.links import preferences_url, ticket_url, unsubscribe_url
 from ticket_comms.email.reply_addresses import reply_address_for, reply_enabled, thread_index, thread_root
+from ticket_comms.email.tracking import tracked_html
 from ticket_comms.email.transports import ascii_domain
 
 
@@ -78,7 +79,7 @@ class Composer:
             to_email=row["recipient_email"],
             to_name=row["recipient_name"],
             subject=rendered.subject,
-            html=rendered.html,
+            html=tracked_html(self.settings, row["template_name"], row["id"], rendered.html),
             text=rendered.text,
             unsubscribe=unsubscribe,
             log_id=str(row["id"]),
@@ -138,6 +139,11 @@ def thread_headers(settings: Settings, row: dict[str, Any]) -> list[str]:
         f"References: {root}",
         f"Thread-Index: {thread_index(root, row['id'])}",
     ]
+    ticket = (row.get("data") or {}).get("ticket")
+    title = ticket.get("title") if isinstance(ticket, dict) else None
+    if isinstance(title, str) and title.strip():
+        # Outlook groups a conversation by its topic; the subjects differ per event, the ticket does not.
+        headers.append(f"Thread-Topic: {_header_text(title.strip()[:200])}")
     if reply_enabled(settings):
         headers.insert(0, f"Reply-To: {reply_address_for(settings, row['id'], ticket_id, recipient_id)}")
     return headers

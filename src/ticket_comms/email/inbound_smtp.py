@@ -4,7 +4,8 @@ delivery reports nor replies need an MTA piping them to /email/inbound.
 It takes mail only from INBOUND_SMTP_NETWORKS and only for those addresses; every message is handed to
 the same function as that endpoint's (given by the app: replies/inbound.py, which sits above this
 package). A mail announced (ESMTP SIZE) over REPLY_MAX_BYTES is refused at MAIL FROM and recorded; one
-that turns out larger without announcing it is refused by aiosmtpd at the end of DATA.
+that turns out larger without announcing it is refused by aiosmtpd at the end of DATA (its bytes past the
+limit discarded as they come) and not recorded: the sender's MTA bounces it either way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +22,9 @@ from ticket_comms.email.addresses import bounce_address
 from ticket_comms.email.reply_addresses import is_reply_address
 
 log = logging.getLogger(__name__)
+
+SIZE_RE = re.compile(r"(?i)\bSIZE=(\d{1,15})\b")
+FROM_RE = re.compile(r"(?i)FROM:\s*<([^<>\s]{0,320})>")
 
 # (raw mail, envelope recipients) -> what became of it.
 Receive = Callable[[bytes, list[str]], Awaitable[Any]]
@@ -62,15 +67,18 @@ class InboundSmtp:
     ) -> str:
         if not self._peer_allowed(session):
             return "554 5.7.1 Not accepting mail from your network"
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.upper() == "SIZE" and value.isdigit() and int(value) > self.limit:
-                if self.too_large is not None:
-                    await self.too_large(int(value), address)
-                return f"552 5.3.4 Message size exceeds the limit of {self.limit} bytes"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
+
+    async def announced_too_large(self, session: Any, arg: str) -> None:
+        """MAIL FROM announces a SIZE over the limit (aiosmtpd then answers 552): record it."""
+        found = SIZE_RE.search(arg)
+        if found is None or int(found[1]) <= self.limit or not self._peer_allowed(session):
+            return
+        if self.too_large is not None:
+            sender = FROM_RE.search(arg)
+            await self.too_large(int(found[1]), sender[1] if sender else "")
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -94,9 +102,17 @@ class InboundSmtp:
     async def start(self) -> None:
         from aiosmtpd.smtp import SMTP
 
+        handler = self
+
+        class Smtp(SMTP):
+            async def smtp_MAIL(self, arg: str | None) -> None:
+                # aiosmtpd refuses an announced SIZE over data_size_limit before any handler hook runs.
+                await handler.announced_too_large(self.session, arg or "")
+                await super().smtp_MAIL(arg)
+
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="ticket-comms", data_size_limit=self.limit, loop=loop),
+            lambda: Smtp(self, hostname="ticket-comms", data_size_limit=self.limit, loop=loop),
             host=self.host,
             port=self.port,
         )

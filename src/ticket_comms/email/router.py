@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
-from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions
-from ticket_comms.errors import TooLarge
+from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions, tracking
+from ticket_comms.errors import NotFound, TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
 
@@ -109,3 +109,27 @@ async def _body(request: Request, limit: int) -> bytes:
 async def ses_events(ctx: Ctx, request: Request):
     """Amazon SES events through SNS. No token: the SNS signature is the authentication."""
     return json(await ses_webhook.process_ses(ctx, await _body(request, 256 * 1024)))
+
+
+@router.get("/t/o/{log_hex}/{signature}.gif", include_in_schema=False)
+async def tracking_pixel(ctx: Ctx, log_hex: str, signature: str):
+    """The open-tracking pixel. Always the image (a bad signature records nothing): a mail client shows no
+    broken image and a prober learns nothing."""
+    log_id = tracking.verify(ctx.settings, log_hex[:32], signature[:40], "open")
+    if log_id is not None:
+        async with ctx.db.connection() as conn:
+            await tracking.record(conn, log_id, "opened", {})
+    return Response(tracking.PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store, private"})
+
+
+@router.get("/t/c/{log_hex}/{signature}", include_in_schema=False)
+async def tracking_click(
+    ctx: Ctx, log_hex: str, signature: str, u: str = Query(..., max_length=tracking.MAX_URL)
+):
+    """A tracked link: to `u` only when the signature says that URL was in that email (no open redirect)."""
+    log_id = tracking.verify(ctx.settings, log_hex[:32], signature[:40], u)
+    if log_id is None or not u.startswith(("https://", "http://")):
+        raise NotFound("This link is not valid.", code="link_not_found")
+    async with ctx.db.connection() as conn:
+        await tracking.record(conn, log_id, "clicked", {"url": u})
+    return Response(status_code=302, headers={"Location": u, "Cache-Control": "no-store, private"})

@@ -80,7 +80,7 @@ def smtp_handlers(ctx: AppContext) -> tuple[Any, Any]:
         return await receive(ctx, raw, channel="smtp", envelope_to=envelope_to)
 
     async def on_too_large(size: int, mail_from: str) -> Any:
-        head = f"Return-Path: <{mail_from.strip('<>')}>\r\n".encode()
+        head = f"From: <{mail_from.strip('<>')}>\r\n".encode()  # the envelope sender: all we know
         return await refuse_too_large(ctx, head, size, channel="smtp")
 
     return on_mail, on_too_large

@@ -33,12 +33,17 @@ async def receive(ctx: Ctx, _: AdminOrService, request: Request):
     if ctype != "message/rfc822":
         raise UnsupportedMediaType()
     limit = ctx.settings.reply_max_bytes
+    declared = request.headers.get("content-length", "")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         if size <= limit:
             chunks.append(chunk)
         size += len(chunk)  # past the limit: counted for the record, not kept
+        if size > limit and (declared.isdigit() or size > limit * 4):
+            # Enough is known (the declared size, or that it is far too large): stop reading.
+            size = max(size, int(declared)) if declared.isdigit() else size
+            break
     raw = b"".join(chunks)
     if size > limit:
         await inbound_mail.refuse_too_large(ctx, raw[:HEAD_BYTES], size, channel="http")

@@ -27,6 +27,7 @@ MOBILE_FOOTER_RE = re.compile(
     r")\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+MAX_TEXT = 50_000
 BLANK_LINES_RE = re.compile(r"\n{3,}")
 # What html2text makes of an `<hr>` (Outlook on the web puts one above the quoted mail).
 TRAILING_RULE_RE = re.compile(r"(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+$")
@@ -66,9 +67,11 @@ def reply_text(text: str) -> str:
 
 
 def reply_of(plain: str | None, html: str | None) -> str:
-    """The reply's text from its plain part, or its HTML part when it has no plain one."""
+    """The reply's text from its plain part, or its HTML part when it has no plain one. Only the start of a
+    long mail is read: a chat message holds 10,000 characters, and the reply is at the top (inline answers
+    too, within this much), so megabytes of quoted history cost no regular-expression time."""
     if plain and plain.strip():
-        return reply_text(plain)
+        return reply_text(plain[:MAX_TEXT])
     if html and html.strip():
-        return reply_text(html_to_text(html))
+        return reply_text(html_to_text(html[: MAX_TEXT * 2])[:MAX_TEXT])
     return ""

@@ -1127,12 +1127,32 @@ export interface components {
         EmailStats: {
             /** Bounced */
             bounced: number;
+            /**
+             * Clickrate
+             * @default 0
+             */
+            clickRate: number;
+            /**
+             * Clicked
+             * @default 0
+             */
+            clicked: number;
             /** Daily */
             daily?: components["schemas"]["DailyStats"][] | null;
             /** Delivered */
             delivered: number;
             /** Failed */
             failed: number;
+            /**
+             * Openrate
+             * @default 0
+             */
+            openRate: number;
+            /**
+             * Opened
+             * @default 0
+             */
+            opened: number;
             /** Pending */
             pending: number;
             /** Sent */
