@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -243,6 +244,8 @@ def test_blocked_notifications_are_explained(people, pages, server):
     expect(page.get_by_role("note")).to_contain_text("Notifications are blocked for this site")
     expect(page.get_by_role("note")).to_contain_text("set Notifications to “Allow”")
     expect(push_switch(page)).to_be_disabled()
+    # A screen reader hears why, with the switch.
+    expect(push_switch(page)).to_have_accessible_description(re.compile("Notifications are blocked"))
 
 
 def test_a_replaced_subscription_moves_the_device(people, pages, push_service: ThreadedPushService):

@@ -69,7 +69,7 @@ export function PushToggle({ pushEnabled, setPushEnabled }: { pushEnabled: boole
       : "Alerts on this device, even when the app is closed";
   return (
     <div>
-      <Toggle id="pref-push" label="Push notifications" hint={hint} checked={pushEnabled && !!mine} disabled={busy || support === "unsupported" || (denied && !mine)} onChange={onChange} />
+      <Toggle id="pref-push" label="Push notifications" hint={hint} checked={pushEnabled && !!mine} disabled={busy || support === "unsupported" || (denied && !mine)} describedBy={support === "unsupported" ? "push-unsupported" : denied ? "push-denied" : undefined} onChange={onChange} />
       {support === "unsupported" ? (
         <Explanation id="push-unsupported" title="This browser cannot receive push notifications">
           On iPhone and iPad, add this app to your Home Screen (Share, then “Add to Home Screen”) and open it from
