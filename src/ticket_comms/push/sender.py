@@ -48,9 +48,10 @@ log = logging.getLogger(__name__)
 WORKER_LOCK_CLASS = 726_100_432
 # Pushes in hand at once (claimed: encrypting, waiting for their origin's slot, or in an HTTP request).
 CONCURRENCY = 400
-# HTTP requests in flight to one push service, each on its own keep-alive connection. 32 connections
-# carry 500 pushes/s to a push service answering within 60 ms.
-PER_ORIGIN_SENDING = 32
+# HTTP requests in flight to one push service, each on its own keep-alive connection. 64 connections
+# carry 500 pushes/s to a push service answering within 120 ms (32 left bench/push_throughput.py
+# waiting on answers from its loaded local endpoint).
+PER_ORIGIN_SENDING = 64
 # Each connection is an httpx client (pool) of its own, and a request takes an idle one: httpcore's pool
 # checks every connection it holds (an extra-info lookup and a poll each) whenever a request starts or
 # ends, so its CPU cost per request grows with the pool. In bench/push_throughput.py one pool of 400
