@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -243,3 +244,42 @@ def test_blocked_notifications_are_explained(people, pages, server):
     expect(page.get_by_role("note")).to_contain_text("Notifications are blocked for this site")
     expect(page.get_by_role("note")).to_contain_text("set Notifications to “Allow”")
     expect(push_switch(page)).to_be_disabled()
+    # A screen reader hears why, with the switch.
+    expect(push_switch(page)).to_have_accessible_description(re.compile("Notifications are blocked"))
+
+
+def test_a_replaced_subscription_moves_the_device(people, pages, push_service: ThreadedPushService):
+    """`pushsubscriptionchange` (the browser renewed the subscription; Chrome says not which one it
+    replaced): the service worker names the old one from what the page remembered, proves it with its
+    auth secret, and the server moves the device to the new endpoint, keeping its id."""
+    alice = people("Alice Carter")
+    push_service.service.vapid_key = alice.http.get("/api/v1/push/public-key").json()["publicKey"]
+    old = push_service.service.subscriber()
+    page, context = open_with_push(pages, alice, old)
+    push_switch(page).click()
+    expect(push_switch(page)).to_be_checked()
+    [before] = alice.http.get("/api/v1/me/push-subscriptions").json()
+
+    new = push_service.service.subscriber()
+    [worker] = context.service_workers
+    worker.evaluate(
+        """(sub) => {
+             const b64 = (t) => Uint8Array.from(atob(t.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - t.length % 4) % 4)), (c) => c.charCodeAt(0)).buffer;
+             const event = new ExtendableEvent("pushsubscriptionchange");
+             Object.defineProperty(event, "newSubscription", { value: {
+               endpoint: sub.endpoint, getKey: (name) => b64(sub.keys[name]), toJSON: () => sub } });
+             self.dispatchEvent(event);
+           }""",
+        new.subscription_json(),
+    )
+    deadline = time.monotonic() + 15
+    while (listed := alice.http.get("/api/v1/me/push-subscriptions").json())[0]["endpoint"] != new.endpoint:
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.1)
+    assert [d["id"] for d in listed] == [before["id"]]
+    # The service worker now remembers the new subscription, for the next change.
+    remembered = worker.evaluate(
+        """caches.open("push-state").then((c) => c.match("/push-state/subscription.json")).then((r) => r.json())"""
+    )
+    assert remembered["endpoint"] == new.endpoint
+    assert remembered["auth"] == new.subscription_json()["keys"]["auth"]

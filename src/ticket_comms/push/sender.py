@@ -48,14 +48,15 @@ log = logging.getLogger(__name__)
 WORKER_LOCK_CLASS = 726_100_432
 # Pushes in hand at once (claimed: encrypting, waiting for their origin's slot, or in an HTTP request).
 CONCURRENCY = 400
-# HTTP requests in flight to one push service, each on its own keep-alive connection. 32 connections
-# carry 500 pushes/s to a push service answering within 60 ms.
-PER_ORIGIN_SENDING = 32
-# They are spread over this many httpx clients (pools), used in turn: httpcore's pool checks every
-# connection (an extra-info lookup and a poll each) whenever a request starts or ends, so its CPU cost
-# per request grows with the pool; one pool of 400 connections cost milliseconds per push in
-# bench/push_throughput.py, pools of 8 a small fraction of that.
-CLIENTS_PER_ORIGIN = 4
+# HTTP requests in flight to one push service, each on its own keep-alive connection. 64 connections
+# carry 500 pushes/s to a push service answering within 120 ms (32 left bench/push_throughput.py
+# waiting on answers from its loaded local endpoint).
+PER_ORIGIN_SENDING = 64
+# Each connection is an httpx client (pool) of its own, and a request takes an idle one: httpcore's pool
+# checks every connection it holds (an extra-info lookup and a poll each) whenever a request starts or
+# ends, so its CPU cost per request grows with the pool. In bench/push_throughput.py one pool of 400
+# connections cost milliseconds per push; 4 pools of 8 used in turn 2.2-2.3 s of worker CPU per 1,000
+# pushes, one idle client per request 1.8-1.9 s.
 # Pushes in hand for one push service; one with this many is left out of the next claims, so a slow or
 # hanging push service holds at most this many (plus one claim batch) of the CONCURRENCY slots.
 PER_ORIGIN_IN_HAND = 150
@@ -130,8 +131,9 @@ class PushSender:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._in_hand: Counter[str] = Counter()
-        self._turn = 0
         self._slots: dict[str, asyncio.Semaphore] = {}
+        # Per origin, its clients not in a request; the origin's slot guarantees one is there.
+        self._idle: dict[str, list[httpx.AsyncClient]] = {}
         self._next_due_at = 0.0
         self._next_due: float = IDLE_POLL_SECONDS
         self.sent = 0
@@ -253,11 +255,13 @@ class PushSender:
             slot = self._slots[origin] = asyncio.Semaphore(PER_ORIGIN_SENDING)
         clients = self.clients.get(origin)
         if clients is None:
-            size = PER_ORIGIN_SENDING // CLIENTS_PER_ORIGIN
             clients = self.clients[origin] = [
-                delivery.build_client(size, self.settings.push_timeout_seconds)
-                for _ in range(CLIENTS_PER_ORIGIN)
+                delivery.build_client(1, self.settings.push_timeout_seconds)
+                for _ in range(PER_ORIGIN_SENDING)
             ]
+        idle = self._idle.get(origin)
+        if idle is None:
+            idle = self._idle[origin] = list(clients)
         push = delivery.Push(
             endpoint=row["endpoint"],
             origin=row["origin"],
@@ -269,8 +273,8 @@ class PushSender:
             topic=row["topic"],
         )
         async with slot:
-            self._turn += 1
-            client = clients[self._turn % len(clients)]
+            # Last in, first out: under a light load the same few connections stay warm.
+            client = idle.pop()
             try:
                 outcome = await delivery.send(client, self.signer, push, self.settings.push_timeout_seconds)
             except Exception as exc:
@@ -279,6 +283,8 @@ class PushSender:
                     "sending a push failed unexpectedly", extra={"fields": {"pushId": str(row["id"])}}
                 )
                 outcome = delivery.Outcome("retry", None, f"{exc.__class__.__name__}: {exc}")
+            finally:
+                idle.append(client)
         result = result_for(self.settings, row, outcome, datetime.now(UTC))
         await self.writer.put(result)
         self._count(result.status)

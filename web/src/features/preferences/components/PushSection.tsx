@@ -1,6 +1,6 @@
 // The "Push notifications" switch (subscribes or unsubscribes this browser) and the user's devices.
 import { useEffect, useState } from "react";
-import { BellOff, Smartphone, TriangleAlert } from "lucide-react";
+import { BellOff, Monitor, Smartphone, TriangleAlert } from "lucide-react";
 import { Button } from "@/components/Button";
 import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
@@ -69,7 +69,7 @@ export function PushToggle({ pushEnabled, setPushEnabled }: { pushEnabled: boole
       : "Alerts on this device, even when the app is closed";
   return (
     <div>
-      <Toggle id="pref-push" label="Push notifications" hint={hint} checked={pushEnabled && !!mine} disabled={busy || support === "unsupported" || (denied && !mine)} onChange={onChange} />
+      <Toggle id="pref-push" label="Push notifications" hint={hint} checked={pushEnabled && !!mine} disabled={busy || support === "unsupported" || (denied && !mine)} describedBy={support === "unsupported" ? "push-unsupported" : denied ? "push-denied" : undefined} onChange={onChange} />
       {support === "unsupported" ? (
         <Explanation id="push-unsupported" title="This browser cannot receive push notifications">
           On iPhone and iPad, add this app to your Home Screen (Share, then “Add to Home Screen”) and open it from
@@ -121,7 +121,7 @@ export function PushDevices() {
         const name = describeDevice(device.userAgent);
         return (
           <li key={device.id} className="flex items-center gap-3 px-4 py-3">
-            <Smartphone className="h-5 w-5 shrink-0 text-muted" aria-hidden="true" />
+            {/ on (Android|iOS)$/.test(name) ? <Smartphone className="h-5 w-5 shrink-0 text-muted" aria-hidden="true" /> : <Monitor className="h-5 w-5 shrink-0 text-muted" aria-hidden="true" />}
             <div className="min-w-0 flex-1">
               <p className="flex flex-wrap items-center gap-x-2 text-sm font-medium text-ink-strong">
                 <span className="truncate">{name}</span>
