@@ -1,3 +1,5 @@
+import hashlib
+
 import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -56,3 +58,14 @@ async def test_health_and_readiness(app, as_user):
     metrics = await as_user("ops", "admin").get("/metrics")  # operators only
     assert metrics.status_code == 200
     assert "http_requests_total" in metrics.text
+
+
+# What migration 0003 inserts, fixed for ever: editing the frozen copy would give databases migrated
+# before and after the edit different templates under the same revision. A changed built-in reaches
+# existing databases through a data migration of its own (and `POST /email/templates/{name}/reset`).
+FROZEN_0003_SHA256 = "82b5dfeec1c3d955db114612b623b9c6848298cf8c6d5b713a74f80544d957a1"
+
+
+def test_migration_0003_inserts_the_same_templates_forever():
+    frozen = migrations.HERE / "frozen" / "0003_builtin_templates.json"
+    assert hashlib.sha256(frozen.read_bytes()).hexdigest() == FROZEN_0003_SHA256

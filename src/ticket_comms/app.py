@@ -22,21 +22,19 @@ from ticket_comms.attachments import router as attachments_router
 from ticket_comms.attachments import service as attachments_service
 from ticket_comms.attachments.imageworkers import ImageWorkers
 from ticket_comms.attachments.imageworkers import Limits as ImageLimits
-from ticket_comms.attachments.storage import build_storage
 from ticket_comms.auth import router as auth_router
 from ticket_comms.auth.deps import Admin
-from ticket_comms.auth.service import Users
-from ticket_comms.auth.tokens import TokenVerifier
 from ticket_comms.chat import router as chat_router
 from ticket_comms.config import Settings, check_secrets
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database, is_outage, release_embedded_postgres, resolve_database_url
 from ticket_comms.demo import router as demo_router
 from ticket_comms.demo import seed as demo_seed
-from ticket_comms.email import delivery_reports
+from ticket_comms.email import inbound_smtp as inbound_smtp_listener
 from ticket_comms.email import router as email_router
 from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
 from ticket_comms.email.dev_mailbox import sink as dev_mailbox
+from ticket_comms.email.ses_webhook import SnsCertificates
 from ticket_comms.email.templates import router as email_template_router
 from ticket_comms.errors import AppError
 from ticket_comms.gate import BodyGate
@@ -48,6 +46,8 @@ from ticket_comms.push import vapid as push_vapid
 from ticket_comms.push import worker as push_worker
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
+from ticket_comms.replies import inbound as inbound_mail
+from ticket_comms.replies import router as replies_router
 from ticket_comms.responses import JSONResponse, error_response
 from ticket_comms.tickets import router as tickets_router
 
@@ -134,17 +134,15 @@ def create_app(settings: Settings | None = None) -> Any:
         await db.open()
         broadcaster = Broadcaster(sio, settings.redis_url)
         await broadcaster.start()
-        ctx = AppContext(
-            settings=settings,
-            db=db,
-            verifier=TokenVerifier(settings),
-            users=Users(db),
-            broadcast=broadcaster,
-            storage=build_storage(settings),
+        ctx = background.build_context(
+            settings,
+            db,
+            broadcaster,
             limits=ratelimits.RateLimits(settings),
             image_workers=ImageWorkers(
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
             ),
+            sns_certificates=SnsCertificates(),
         )
         if ctx.verifier.jwks is not None:
             ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
@@ -153,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Any:
         # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.
         push_vapid.load_signer(settings)
         pusher = push_worker.start_inline(settings, db, metrics)
-        inbound_smtp = await delivery_reports.start_inbound_smtp(ctx)
+        inbound_smtp = await inbound_smtp_listener.start_inbound_smtp(ctx, *inbound_mail.smtp_handlers(ctx))
         try:
             await demo_seed.seed_empty_development_database(ctx)
         except Exception:
@@ -213,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Any:
     api.include_router(attachments_router.router)
     api.include_router(email_template_router.router)
     api.include_router(email_router.router)
+    api.include_router(replies_router.router)
     api.include_router(notifications_router.router)
     api.include_router(unsubscribe_router.router)
     api.include_router(push_router.router)

@@ -2,7 +2,8 @@
 (WORKER=inline) or alone (`ticket-comms worker`, which also runs the push worker; `serve` starts that
 itself).
 
-It sits above the domains and composes them, so `email` need not know about `notifications`' digests.
+It sits above the domains and composes them, so `email` need not know about `notifications`' digests;
+`build_context` is the AppContext every process (serve, worker, seed) builds alike.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import Database
@@ -19,7 +20,29 @@ from ticket_comms.email.transports import build_transport
 from ticket_comms.email.worker import Worker
 from ticket_comms.notifications import digests, recipients
 
+if TYPE_CHECKING:
+    from ticket_comms.config import Settings
+    from ticket_comms.realtime.broadcast import Broadcaster
+
 log = logging.getLogger(__name__)
+
+
+def build_context(settings: Settings, db: Database, broadcast: Broadcaster, **extra: Any) -> AppContext:
+    """The context every process builds alike (`serve`, `worker`, `seed`); `extra` holds what only some
+    have (rate limits, image workers, the SNS certificate cache, ...)."""
+    from ticket_comms.attachments.storage import build_storage
+    from ticket_comms.auth.service import Users
+    from ticket_comms.auth.tokens import TokenVerifier
+
+    return AppContext(
+        settings=settings,
+        db=db,
+        verifier=TokenVerifier(settings),
+        users=Users(db),
+        broadcast=broadcast,
+        storage=build_storage(settings),
+        **extra,
+    )
 
 
 def relay_for(ctx: AppContext) -> str | None:
@@ -54,9 +77,6 @@ async def start_inline(ctx: AppContext) -> Worker | None:
 async def _standalone(settings: Any) -> int:
     import socketio
 
-    from ticket_comms.attachments.storage import build_storage
-    from ticket_comms.auth.service import Users
-    from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.database import release_embedded_postgres, resolve_database_url
     from ticket_comms.realtime.broadcast import Broadcaster
 
@@ -66,14 +86,7 @@ async def _standalone(settings: Any) -> int:
     # In-app notifications raised here (digests) reach sockets through Redis when serve uses it.
     manager = socketio.AsyncRedisManager(settings.redis_url, write_only=True) if settings.redis_url else None
     sio = socketio.AsyncServer(client_manager=manager) if manager else socketio.AsyncServer()
-    ctx = AppContext(
-        settings=settings,
-        db=db,
-        verifier=TokenVerifier(settings),
-        users=Users(db),
-        broadcast=Broadcaster(sio),
-        storage=build_storage(settings),
-    )
+    ctx = build_context(settings, db, Broadcaster(sio))
     relay = relay_for(ctx)
     if settings.email_provider.lower() != "ses" and not relay:
         log.error("no SMTP relay: set SMTP_URL (or start `serve` with SMTP_URL unset for the dev mailbox)")

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     # A push service that has not answered within this long is retried later (its slot is freed).
     push_timeout_seconds: float = Field(default=15, gt=0)
     bounce_address: str | None = None
+    # Reply by email (replies/): unset, off. Ticket emails carry Reply-To <REPLY_LOCAL_PART>+<token>@REPLY_DOMAIN.
+    reply_domain: str | None = None
+    reply_local_part: str = "reply"
+    # Extensions: a reply address stops working this long after its email; mail over REPLY_MAX_BYTES is refused.
+    reply_token_max_age_days: int = Field(default=180, ge=1)
+    reply_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
+    # Extension: this many soft bounces (4.x.x) to one address within the window suppress it for a while.
+    soft_bounce_threshold: int = Field(default=5, ge=1)
+    soft_bounce_window_seconds: float = Field(default=7 * 86400, gt=0)
+    soft_bounce_suppress_seconds: float = Field(default=3 * 86400, gt=0)
+    # Open and click tracking (email/tracking.py): the templates (JSON lists of names) whose emails get a
+    # pixel / signed redirect links. Empty (the default): no tracking.
+    email_track_opens_templates: list[str] = Field(default_factory=list)
+    email_track_clicks_templates: list[str] = Field(default_factory=list)
     inbound_smtp_port: int | None = None
     dkim_private_key: str | None = None
     dkim_selector: str | None = None
@@ -94,6 +108,8 @@ class Settings(BaseSettings):
     rate_limit_search: str = "120 per minute"
     # Per service (or admin) caller of POST /events: a product backend raising events for everyone.
     rate_limit_event: str = "6000 per minute"
+    # Per client address of the public POST /push/subscription-change (service workers, no JWT).
+    rate_limit_push_subscription_change: str = "10 per minute; 100 per day"
     # WebSocket per-message compression: off when unset; when set, offered to clients and used only for
     # messages of at least this many bytes (chat events are a few hundred bytes: compressing them costs
     # CPU per recipient and ~34 KB of zlib state per socket, and saves almost nothing).

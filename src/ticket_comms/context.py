@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.email.dev_mailbox.sink import DevMailbox
+    from ticket_comms.email.ses_webhook import SnsCertificates
     from ticket_comms.email.worker import Worker
     from ticket_comms.ratelimits import RateLimits
     from ticket_comms.realtime.broadcast import Broadcaster
@@ -35,3 +36,5 @@ class AppContext:
     limits: RateLimits | None = None
     # Where uploaded images are decoded, in memory- and CPU-capped processes.
     image_workers: ImageWorkers | None = None
+    # SNS signing certificates fetched for the SES webhook (one cache per app, not per process).
+    sns_certificates: SnsCertificates | None = None

@@ -23,10 +23,11 @@ STREAMED_ROUTES = (
     ("POST", re.compile(r"/api/v1/email/inbound")),  # admin/service only, MAX_INBOUND_BYTES
 )
 # Routes that take a body with no bearer token: their own check is the authentication (the SNS
-# signature, the unsubscribe token in the URL), or they exist only in development (the dev mailbox, and
+# signature, the unsubscribe token in the URL, a push subscription's auth secret), or they exist only in development (the dev mailbox, and
 # the dev sign-in that hands out demo tokens, which answers 404 once a real secret is set).
 PUBLIC_BODY_ROUTES = re.compile(
-    r"/api/v1/email/webhooks/ses|/api/v1/email/unsubscribe|/api/v1/dev/sign-in|/dev/mailbox(/.*)?"
+    r"/api/v1/email/webhooks/ses|/api/v1/email/unsubscribe|/api/v1/push/subscription-change"
+    r"|/api/v1/dev/sign-in|/dev/mailbox(/.*)?"
 )
 # Rate limits applied at the door, keyed by the verified caller: these routes' owners call no limiter.
 DOOR_LIMITS = (("POST", re.compile(r"/api/v1/events"), "event"),)

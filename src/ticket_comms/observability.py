@@ -77,7 +77,7 @@ class Metrics:
             registry=self.registry,
             buckets=pauses,
         )
-        # Web Push outcomes (push/worker.py): each push to one subscription counts once when it ends;
+        # Web Push outcomes (push/sender.py): each push to one subscription counts once when it ends;
         # retried counts every attempt that will be tried again (429, 5xx, no answer).
         self.push_sent = Counter(
             "push_sent_total", "Pushes accepted by a push service", registry=self.registry

@@ -36,6 +36,7 @@ ACTIONS = {
     "upload_bytes": "rate_limit_upload_bytes",
     "search": "rate_limit_search",
     "event": "rate_limit_event",
+    "push_subscription_change": "rate_limit_push_subscription_change",
 }
 _WARN_EVERY_SECONDS = 30.0
 # After the store failed, requests skip it for this long instead of each waiting on its timeout.

@@ -27,11 +27,47 @@ def test_ticket_list_is_live_and_creates_tickets(people, pages):
     page.get_by_role("button", name="New ticket").click()
     page.get_by_label("Title").fill("Garage door stuck")
     page.get_by_label("Description").fill("It stops half way.")
-    page.get_by_label("Participants").fill(tom.id)
+    picker = page.get_by_role("combobox", name="Participants")
+    picker.fill("tom")
+    page.get_by_role("listbox", name="People").get_by_role("option", name=re.compile("Tom Reyes")).click()
+    expect(page.get_by_role("list", name="Chosen participants")).to_contain_text("Tom Reyes")
     page.get_by_role("button", name="Create ticket").click()
     expect(page).to_have_url(re.compile(r"/tickets/[0-9a-f-]{36}$"))
     expect(page.get_by_role("heading", name="Garage door stuck")).to_be_visible()
     expect(tickets.get_by_role("link", name=re.compile("Garage door stuck"))).to_be_visible()
+
+
+def test_the_people_picker_finds_only_people_who_share_a_ticket(people, pages):
+    alice, tom, sam, stranger = (
+        people("Alice Carter"),
+        people("Tom Reyes"),
+        people("Sam Okafor"),
+        people("Sally Stranger"),
+    )
+    create_ticket(alice, "Old job", sam)
+    ticket = create_ticket(alice, "Fence repair", tom)
+    page = pages.open(alice, f"/tickets/{ticket}")
+    toggle = page.get_by_role("button", name="Ticket details")
+    expect(toggle).to_be_visible()
+    if toggle.get_attribute("aria-expanded") != "true":  # open by default on wide screens
+        toggle.click()
+    picker = page.get_by_role("combobox", name="Add a participant")
+    picker.fill("Sa")
+    options = page.get_by_role("listbox", name="People").get_by_role("option")
+    expect(options.first).to_contain_text("Sam Okafor")
+    expect(options.filter(has_text="Sally Stranger")).to_have_count(0)
+    picker.press("ArrowDown")
+    picker.press("ArrowUp")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    picker.press("Enter")
+    details = page.get_by_role("complementary", name="Ticket details")
+    expect(details.get_by_role("listitem").filter(has_text="Sam Okafor")).to_be_visible()
+    expect(picker).to_have_value("")
+    # Someone the caller has never worked with is still added by exact id.
+    picker.fill(stranger.id)
+    expect(page.get_by_role("option", name=re.compile("Add user id"))).to_be_visible()
+    picker.press("Enter")
+    expect(details.get_by_role("listitem").filter(has_text="Sally Stranger")).to_be_visible()
 
 
 def test_search_across_tickets_finds_and_jumps_to_the_message(people, pages):

@@ -240,12 +240,15 @@ CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.p
 
 
 @pytest.fixture
-def sns_key():
-    """A signing key and certificate standing in for SNS's (Amazon's certificate is fetched over https)."""
+def sns_key(mail: Mail):
+    """A signing key and certificate standing in for SNS's (Amazon's certificate is fetched over https),
+    in the app's own certificate cache."""
     key, cert = self_signed("sns.amazonaws.com")
-    tracking._certificates[CERT_URL] = cert
+    certificates = mail.app.ctx.sns_certificates
+    assert certificates is not None
+    certificates.cache[CERT_URL] = cert
     yield key
-    tracking._certificates.pop(CERT_URL, None)
+    certificates.cache.pop(CERT_URL, None)
 
 
 def signed(

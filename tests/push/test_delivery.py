@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import RunningApp
 from tests.push.conftest import Push
 from tests.push.service import PushService
-from ticket_comms.push import delivery, outbox, worker
+from ticket_comms.push import delivery, outbox, sender
 
 
 async def _ticket(app: RunningApp, title: str = "Leaking tap") -> str:
@@ -152,7 +152,7 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
         stuck.hang.update(s.token for s in await push.subscribe_many(users, stuck))
         await push.enqueue(*[_item(u) for u in users])
         deadline = time.monotonic() + 10
-        while len(stuck.requests) < worker.PER_ORIGIN_SENDING and time.monotonic() < deadline:
+        while len(stuck.requests) < sender.PER_ORIGIN_SENDING and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         # ...then one to a healthy service: it goes through at once, long before the hung ones time out.
         started = time.monotonic()
@@ -161,7 +161,7 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
         assert time.monotonic() - started < 3
         # At most PER_ORIGIN_SENDING requests went to the hanging service, and the worker took no more
         # of its pushes than its share; the rest wait in the outbox, unclaimed.
-        assert len(stuck.requests) == worker.PER_ORIGIN_SENDING
+        assert len(stuck.requests) == sender.PER_ORIGIN_SENDING
         async with push.app.ctx.db.connection() as conn:
             cur = await conn.execute(
                 "SELECT count(*) FILTER (WHERE claimed_by IS NOT NULL) AS claimed, count(*) AS pending "
@@ -169,7 +169,7 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
             )
             counts = await cur.fetchone()
         assert counts is not None and counts["pending"] == 300
-        assert worker.PER_ORIGIN_SENDING < counts["claimed"] <= worker.PER_ORIGIN_IN_HAND + worker.CLAIM_BATCH
+        assert sender.PER_ORIGIN_SENDING < counts["claimed"] <= sender.PER_ORIGIN_IN_HAND + sender.CLAIM_BATCH
         # Unanswered requests time out (PUSH_TIMEOUT_SECONDS = 5 here) and are retried later.
         hung = (await push.deliveries(userId="hung000"))[0]
         deadline = time.monotonic() + 15

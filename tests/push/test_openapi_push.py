@@ -22,6 +22,13 @@ async def test_push_endpoints_are_in_the_openapi_document(push: Push):
     assert body["schema"]["$ref"].endswith("/Subscribe")
     assert "204" in paths["/api/v1/me/push-subscriptions/{subscription_id}"]["delete"]["responses"]
     assert response_ref("/api/v1/push/deliveries", "get", "200").endswith("/PushDeliveryPage")
+    change = paths["/api/v1/push/subscription-change"]["post"]
+    assert change["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/SubscriptionChange"
+    )
+    assert response_ref("/api/v1/push/subscription-change", "post", "200").endswith("/SubscriptionOut")
+    assert "204" in change["responses"] and not change.get("security")  # the auth secret is its proof
+    assert {"oldEndpoint", "oldAuth", "newSubscription"} == set(schemas["SubscriptionChange"]["properties"])
     assert {"id", "endpoint", "userAgent", "createdAt", "lastSuccessAt"} == set(
         schemas["SubscriptionOut"]["properties"]
     )

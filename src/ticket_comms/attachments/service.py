@@ -25,6 +25,7 @@ from ticket_comms.attachments.schemas import attachment_out
 from ticket_comms.attachments.storage import ObjectMissing
 from ticket_comms.auth.service import CurrentUser
 from ticket_comms.context import AppContext
+from ticket_comms.database import Connection
 from ticket_comms.errors import AppError, NotFound, TooLarge
 from ticket_comms.ticket_access import TicketNotFound, require_access
 
@@ -284,6 +285,31 @@ async def remove_objects(ctx: AppContext, rows: Iterable[dict[str, Any]]) -> Non
     keys = _keys(rows)
     if keys:
         await _delete_quietly(ctx, keys)
+
+
+# What chat asks of attachments inside its own transaction (the attachments table's SQL stays here).
+
+
+async def lock_for_message(conn: Connection, attachment_id: UUID) -> dict[str, Any] | None:
+    """The upload a message is about to claim, locked until the caller's transaction ends."""
+    cur = await conn.execute(
+        "SELECT id, file_name, content_type, uploader_id, message_id, ticket_id FROM attachments "
+        "WHERE id = %s FOR UPDATE",
+        (attachment_id,),
+    )
+    return await cur.fetchone()
+
+
+async def attach_to_message(conn: Connection, attachment_id: UUID, message_id: UUID) -> None:
+    await conn.execute("UPDATE attachments SET message_id = %s WHERE id = %s", (message_id, attachment_id))
+
+
+async def delete_of_message(conn: Connection, message_id: UUID) -> list[dict[str, Any]]:
+    """Delete a message's attachment row; its storage keys go to `remove_objects` after the commit."""
+    cur = await conn.execute(
+        "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key", (message_id,)
+    )
+    return await cur.fetchall()
 
 
 SWEEP_SQL = """

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 
 from ticket_comms.auth.deps import User
-from ticket_comms.chat import search, service
+from ticket_comms.chat import read_marks, search, service
 from ticket_comms.chat.schemas import (
     EditMessage,
     MarkRead,
@@ -97,9 +97,9 @@ async def remove_reaction(ctx: Ctx, user: User, ticket_id: UUID, message_id: UUI
 
 @router.post("/tickets/{ticket_id}/read", response_model=ReadMarkOut)
 async def mark_read(ctx: Ctx, user: User, ticket_id: UUID, body: MarkRead | None = None):
-    return json(await service.mark_read(ctx, user, ticket_id, body.up_to_seq if body else None))
+    return json(await read_marks.mark_read(ctx, user, ticket_id, body.up_to_seq if body else None))
 
 
 @router.get("/me/unread", response_model=dict[str, int])
 async def unread(ctx: Ctx, user: User):
-    return json(await service.unread_counts(ctx, user))
+    return json(await read_marks.unread_counts(ctx, user))

@@ -1,9 +1,6 @@
-"""Chat messages: send (gapless per-ticket seq), history, edit, delete, reactions, read marks, unread.
+"""Chat messages: send (gapless per-ticket seq), history, edit, delete, reactions (read marks: read_marks.py).
 
 Every operation runs in one transaction; realtime events are emitted only after it commits.
-
-Longer than 400 lines because every chat operation shares the same row fetch, access check and
-after-commit emit helpers; splitting them would scatter one transaction discipline over several files.
 """
 
 from __future__ import annotations
@@ -183,7 +180,7 @@ async def send_message(
                     return for_reader(ctx, user, message_out(existing, ctx.settings)), False
             if body.attachment_id is not None:
                 try:
-                    attachment = await _claimable_attachment(conn, user, ticket_id, body)
+                    attachment = await _claimable_attachment(conn, user, ticket_id, body.attachment_id, body)
                 except AttachmentUsed:
                     # A retry that waited on the first attempt's lock sees its commit only now.
                     if body.client_id is None:
@@ -197,9 +194,7 @@ async def send_message(
             if row is None:
                 raise TicketNotFound()
             if attachment is not None:
-                await conn.execute(
-                    "UPDATE attachments SET message_id = %s WHERE id = %s", (row["id"], attachment["id"])
-                )
+                await attachments.attach_to_message(conn, attachment["id"], row["id"])
                 row = await _fetch_message(conn, ticket_id, row["id"])
     except psycopg.errors.UniqueViolation:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
@@ -228,14 +223,9 @@ async def _check_reply_target(
 
 
 async def _claimable_attachment(
-    conn: Connection, user: CurrentUser, ticket_id: UUID, body: SendMessage
+    conn: Connection, user: CurrentUser, ticket_id: UUID, attachment_id: UUID, body: SendMessage
 ) -> dict:
-    cur = await conn.execute(
-        "SELECT id, file_name, content_type, uploader_id, message_id, ticket_id FROM attachments "
-        "WHERE id = %s FOR UPDATE",
-        (body.attachment_id,),
-    )
-    att = await cur.fetchone()
+    att = await attachments.lock_for_message(conn, attachment_id)
     if att is None or att["ticket_id"] != ticket_id or att["uploader_id"] != user.id:
         await require_access(conn, user, ticket_id)
         raise ValidationFailed(
@@ -331,11 +321,7 @@ async def delete_message(
             raise Forbidden("System messages cannot be deleted.")
         removed: list[dict[str, Any]] = []
         if row["deleted_at"] is None:
-            cur = await conn.execute(
-                "DELETE FROM attachments WHERE message_id = %s RETURNING storage_key, thumbnail_key",
-                (message_id,),
-            )
-            removed = await cur.fetchall()
+            removed = await attachments.delete_of_message(conn, message_id)
             await conn.execute(
                 "UPDATE messages SET content = '', attachment_id = NULL, attachment_name = NULL, deleted_at = now() "
                 "WHERE id = %s",
@@ -383,52 +369,3 @@ async def set_reaction(
     message = message_out(row, ctx.settings)
     await announce(ctx, "messageUpdated", ticket_id, message)
     return for_reader(ctx, user, message)
-
-
-async def mark_read(
-    ctx: AppContext, user: CurrentUser, ticket_id: UUID, up_to_seq: int | None
-) -> dict[str, Any]:
-    """Move the caller's read mark forward (never backwards), to `up_to_seq` or to the end of the thread."""
-    async with ctx.db.connection() as conn:
-        cur = await conn.execute(
-            """
-            UPDATE ticket_participants p
-            SET last_read_seq = GREATEST(p.last_read_seq, LEAST(coalesce(%(up_to)s, t.last_seq), t.last_seq)),
-                last_read_at = CASE WHEN LEAST(coalesce(%(up_to)s, t.last_seq), t.last_seq) > p.last_read_seq
-                                    THEN now() ELSE p.last_read_at END
-            FROM tickets t
-            WHERE p.ticket_id = %(ticket_id)s AND p.user_id = %(user_id)s AND t.id = p.ticket_id
-            RETURNING p.last_read_seq, p.last_read_at,
-                      -- a subquery here still sees the row as it was before this UPDATE
-                      (SELECT q.last_read_seq FROM ticket_participants q
-                       WHERE q.ticket_id = p.ticket_id AND q.user_id = p.user_id) AS previous_seq
-            """,
-            {"up_to": up_to_seq, "ticket_id": ticket_id, "user_id": user.id},
-        )
-        row = await cur.fetchone()
-        if row is None:
-            await require_access(conn, user, ticket_id)
-            raise ValidationFailed("Only participants have a read mark.", code="not_a_participant")
-    result = {
-        "ticketId": str(ticket_id),
-        "userId": user.id,
-        "lastReadSeq": row["last_read_seq"],
-        "lastReadAt": row["last_read_at"].isoformat() if row["last_read_at"] else None,
-    }
-    if row["last_read_seq"] != row["previous_seq"]:
-        await ctx.broadcast.messages_read(ticket_id, user.id, row["last_read_seq"], result["lastReadAt"])
-    return result
-
-
-UNREAD_COUNTS = """
-SELECT p.ticket_id, count(*) AS unread
-FROM ticket_participants p
-JOIN messages m ON m.ticket_id = p.ticket_id AND m.seq > p.last_read_seq
-WHERE p.user_id = %s AND m.type <> 'System' AND m.sender_id <> p.user_id AND m.deleted_at IS NULL
-GROUP BY p.ticket_id
-"""
-
-
-async def unread_counts(ctx: AppContext, user: CurrentUser) -> dict[str, int]:
-    rows = await ctx.db.fetch_all(UNREAD_COUNTS, (user.id,))
-    return {str(r["ticket_id"]): r["unread"] for r in rows}

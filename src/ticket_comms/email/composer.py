@@ -22,6 +22,9 @@ from ticket_comms.context import AppContext
 from ticket_comms.email import templates
 from ticket_comms.email.addresses import parsed_from, sender_domain
 from ticket_comms.email.links import preferences_url, ticket_url, unsubscribe_url
+from ticket_comms.email.reply_addresses import reply_address_for, reply_enabled, thread_index, thread_root
+from ticket_comms.email.tracking import tracked_html
+from ticket_comms.email.transports import ascii_domain
 
 
 class Composer:
@@ -76,10 +79,11 @@ class Composer:
             to_email=row["recipient_email"],
             to_name=row["recipient_name"],
             subject=rendered.subject,
-            html=rendered.html,
+            html=tracked_html(self.settings, row["template_name"], row["id"], rendered.html),
             text=rendered.text,
             unsubscribe=unsubscribe,
             log_id=str(row["id"]),
+            thread=thread_headers(self.settings, row),
         )
         if self.signer is not None:
             # RSA signing takes about a millisecond: off the event loop.
@@ -103,7 +107,14 @@ def _header_text(value: str) -> str:
 
 
 def _address(name: str | None, email: str) -> str:
-    return formataddr((_clean(name or ""), _clean(email)), charset="utf-8")
+    email = ascii_domain(_clean(email))
+    if not email.isascii():
+        # A non-ASCII mailbox travels as UTF-8 (SMTPUTF8, RFC 6532); formataddr refuses it.
+        if not name:
+            return email
+        placeholder = formataddr((_clean(name), "x@x"), charset="utf-8")  # the name, encoded and quoted
+        return placeholder.removesuffix("<x@x>") + f"<{email}>"
+    return formataddr((_clean(name or ""), email), charset="utf-8")
 
 
 @lru_cache(maxsize=16)
@@ -114,6 +125,28 @@ def _from_header(email_from: str) -> str:
 def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+
+
+def thread_headers(settings: Settings, row: dict[str, Any]) -> list[str]:
+    """Reply-To (when REPLY_DOMAIN is set) and the thread headers of an email about a ticket; none for
+    other mail (an OTP, an email with no recipient user)."""
+    ticket_id, recipient_id = row.get("ticket_id"), row.get("recipient_id")
+    if ticket_id is None or not recipient_id:
+        return []
+    root = thread_root(settings, ticket_id, recipient_id)
+    headers = [
+        f"In-Reply-To: {root}",
+        f"References: {root}",
+        f"Thread-Index: {thread_index(root, row['id'])}",
+    ]
+    ticket = (row.get("data") or {}).get("ticket")
+    title = ticket.get("title") if isinstance(ticket, dict) else None
+    if isinstance(title, str) and title.strip():
+        # Outlook groups a conversation by its topic; the subjects differ per event, the ticket does not.
+        headers.append(f"Thread-Topic: {_header_text(title.strip()[:200])}")
+    if reply_enabled(settings):
+        headers.insert(0, f"Reply-To: {reply_address_for(settings, row['id'], ticket_id, recipient_id)}")
+    return headers
 
 
 def build_message(
@@ -127,6 +160,7 @@ def build_message(
     text: str,
     unsubscribe: str | None,
     log_id: str,
+    thread: list[str] | None = None,
 ) -> bytes:
     # Unique per email without a random draw; "=_" never occurs in quoted-printable text ("=" is "=3D").
     boundary = f"=_tc_{log_id.replace('-', '')}"
@@ -140,6 +174,7 @@ def build_message(
         # RFC 3834: tells auto-responders not to answer.
         "Auto-Submitted: auto-generated",
         f"X-Email-Log-Id: {log_id}",
+        *(thread or ()),
     ]
     if unsubscribe:
         # RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to this URL.
@@ -184,6 +219,9 @@ DKIM_HEADERS = [
     b"list-unsubscribe",
     b"list-unsubscribe-post",
     b"auto-submitted",
+    b"reply-to",
+    b"in-reply-to",
+    b"references",
 ]
 
 

@@ -9,8 +9,8 @@ address alone, never by the subject. It suppresses only that email's own recipie
 security mail (OTPRequested) on one report: those are marked in the timeline for admins instead.
 
 Mail is parsed in a thread, after a cheap count of its parts, with bounds on parts, nesting and size:
-a crafted report cannot hold the event loop. The inbound SMTP listener takes mail only for the bounce
-address, and only from INBOUND_SMTP_NETWORKS.
+a crafted report cannot hold the event loop. Bounces in older formats are read by bounce_formats.py;
+repeated soft bounces suppress an address for a while (soft_bounces.py). The inbound SMTP listener is inbound_smtp.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field
@@ -30,7 +29,9 @@ from ticket_comms.catalogue import ALWAYS_EMAILED
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.email.addresses import bounce_address, log_id_from_bounce_address, log_id_from_message_id
+from ticket_comms.email import bounce_formats
+from ticket_comms.email.addresses import log_id_from_bounce_address, log_id_from_message_id
+from ticket_comms.email.soft_bounces import count_soft_bounce, soft_bounce_detail
 from ticket_comms.email.suppressions import suppress
 from ticket_comms.wire import jsonb
 
@@ -45,6 +46,7 @@ DELIVERED_ACTIONS = {"delivered", "relayed", "expanded"}
 # Headers in which an MTA piping mail to /email/inbound names the address it was delivered to.
 DELIVERED_TO_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 PART_START_RE = re.compile(rb"(?im)^content-type:")
+NONSTANDARD = "a bounce not in RFC 3464 form (recognised by flufl.bounce)"
 
 
 @dataclass
@@ -162,7 +164,21 @@ def parse_report(raw: bytes) -> Report | None:
                 log_id = _header(headers, "X-Email-Log-Id")
                 if log_id:
                     report.log_ids.append(log_id)
-    return report if found else None
+    return report if found else _nonstandard(raw, report)
+
+
+def _nonstandard(raw: bytes, report: Report) -> Report | None:
+    """A bounce in one of the formats before RFC 3464 (bounce_formats.py), as a report; None if none."""
+    detected = bounce_formats.detect(raw)
+    if detected is None:
+        return None
+    failed, delayed, message_ids, log_ids = detected
+    diagnostic = NONSTANDARD
+    report.recipients = [RecipientReport("failed", "5.0.0", a, diagnostic) for a in failed]
+    report.recipients += [RecipientReport("delayed", "4.0.0", a, diagnostic) for a in delayed]
+    report.message_ids.extend(message_ids)
+    report.log_ids.extend(log_ids)
+    return report
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -228,7 +244,12 @@ async def apply_report(
 
 
 async def suppress_recipient(
-    conn: Connection, row: dict[str, Any], *, reason: str, detail: str | None
+    conn: Connection,
+    row: dict[str, Any],
+    *,
+    reason: str,
+    detail: str | None,
+    for_seconds: float | None = None,
 ) -> None:
     """Suppress the matched email's own recipient, never an address a report merely names. Security mail
     (OTPRequested) is never suppressed by one report: the timeline and the log say so for admins."""
@@ -245,7 +266,24 @@ async def suppress_recipient(
             detail={"reason": reason, "why": "security mail is never suppressed by a single report"},
         )
         return
-    await suppress(conn, row["recipient_email"], reason=reason, detail=detail, log_id=row["id"])
+    await suppress(
+        conn, row["recipient_email"], reason=reason, detail=detail, log_id=row["id"], for_seconds=for_seconds
+    )
+
+
+async def soft_bounced(
+    conn: Connection, settings: Settings, row: dict[str, Any], *, status: str, diagnostic: str | None
+) -> None:
+    """Count a soft bounce of `row`'s recipient; past the threshold, suppress it for a while."""
+    count, reached = await count_soft_bounce(conn, settings, row, status=status, diagnostic=diagnostic)
+    if reached:
+        await suppress_recipient(
+            conn,
+            row,
+            reason="SoftBounce",
+            detail=soft_bounce_detail(settings, count, status, diagnostic),
+            for_seconds=settings.soft_bounce_suppress_seconds,
+        )
 
 
 def _same_address(a: str | None, b: str | None) -> bool:
@@ -275,7 +313,7 @@ async def process_inbound(
                 "status": rcpt.status,
                 "recipient": rcpt.recipient,
                 "diagnostic": rcpt.diagnostic,
-                "source": "dsn",
+                "source": "dsn" if rcpt.diagnostic != NONSTANDARD else "flufl.bounce",
             }
             if rcpt.action in DELIVERED_ACTIONS:
                 status, kind = "Delivered", "delivered"
@@ -287,90 +325,9 @@ async def process_inbound(
             await apply_report(conn, row["id"], status=status, event_type=kind, detail=detail, error=error)
             if status == "Bounced" and rcpt.status.startswith("5"):
                 await suppress_recipient(conn, row, reason="Bounce", detail=error)
+            elif rcpt.status.startswith("4") and rcpt.action in ("failed", "delayed"):
+                await soft_bounced(conn, ctx.settings, row, status=rcpt.status, diagnostic=rcpt.diagnostic)
             matched.append(
                 {"emailLogId": str(row["id"]), "action": rcpt.action, "status": status or row["status"]}
             )
     return {"isReport": True, "matched": matched}
-
-
-class InboundSmtp:
-    """INBOUND_SMTP_PORT: an SMTP listener for mail to the bounce address, so delivery reports need no
-    MTA piping them to /email/inbound. It takes mail only from INBOUND_SMTP_NETWORKS and only for the
-    bounce address (plain or signed per email); every message is handled as that endpoint handles it."""
-
-    def __init__(self, ctx: AppContext, host: str, port: int):
-        self.ctx = ctx
-        self.host = host
-        self.port = port
-        self.networks = [ipaddress.ip_network(n, strict=False) for n in ctx.settings.inbound_smtp_networks]
-        local, _, domain = bounce_address(ctx.settings).lower().rpartition("@")
-        self._local = local
-        self._domain = domain
-        self._server: asyncio.AbstractServer | None = None
-
-    def _peer_allowed(self, session: Any) -> bool:
-        peer = session.peer[0] if isinstance(session.peer, tuple) else session.peer
-        try:
-            address = ipaddress.ip_address(str(peer).split("%", 1)[0])
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
-
-    def _ours(self, address: str) -> bool:
-        local, _, domain = address.strip().strip("<>").lower().rpartition("@")
-        return domain == self._domain and (local == self._local or local.startswith(self._local + "+"))
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if not self._peer_allowed(session):
-            return "554 5.7.1 Not accepting mail from your network"
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if not self._ours(address):
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(options)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if not self._peer_allowed(session):
-            return "554 5.7.1 Not accepting mail from your network"
-        try:
-            await process_inbound(
-                self.ctx, envelope.original_content or b"", delivered_to=[str(a) for a in envelope.rcpt_tos]
-            )
-        except Exception:
-            log.exception("could not process an inbound message")
-            return "451 4.3.0 Could not process the message now; try again later"
-        return "250 2.0.0 Accepted"
-
-    async def start(self) -> None:
-        from aiosmtpd.smtp import SMTP
-
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="ticket-comms", data_size_limit=MAX_INBOUND_BYTES, loop=loop),
-            host=self.host,
-            port=self.port,
-        )
-        log.info("inbound SMTP listening", extra={"fields": {"host": self.host, "port": self.port}})
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-
-async def start_inbound_smtp(ctx: AppContext) -> InboundSmtp | None:
-    port = ctx.settings.inbound_smtp_port
-    if not port:
-        return None
-    listener = InboundSmtp(ctx, ctx.settings.host, port)
-    await listener.start()
-    return listener

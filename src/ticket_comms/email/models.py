@@ -115,5 +115,17 @@ email_suppressions = Table(
     Column("detail", Text),
     Column("email_log_id", UUID(as_uuid=True), ForeignKey("email_logs.id", ondelete="SET NULL"), index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    CheckConstraint("reason IN ('Bounce','Complaint')", name="reason"),
+    # NULL: until an admin lifts it. Set (repeated soft bounces): it lifts itself then.
+    Column("expires_at", DateTime(timezone=True)),
+    CheckConstraint("reason IN ('Bounce','Complaint','SoftBounce')", name="reason"),
+)
+
+# Soft bounces (4.x.x) per address within the current window (SOFT_BOUNCE_WINDOW_SECONDS).
+email_soft_bounces = Table(
+    "email_soft_bounces",
+    metadata,
+    Column("email", Text, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
 )

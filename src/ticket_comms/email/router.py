@@ -1,5 +1,6 @@
-"""Email endpoints: logs and stats, suppressions (admin); delivery reports and SES webhooks (service,
-signed). One-click unsubscribe is notifications/unsubscribe.py (it changes a preference)."""
+"""Email endpoints: logs and stats, suppressions (admin); SES webhooks (signed). Inbound mail (delivery
+reports and replies, POST /email/inbound) is replies/router.py; one-click unsubscribe is
+notifications/unsubscribe.py (it changes a preference)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ticket_comms.auth.deps import Admin, AdminOrService
+from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
 from ticket_comms.email import (
     admin_sends,
-    delivery_reports,
     delivery_stats,
     logs,
     sent_content,
     ses_webhook,
     suppressions,
+    tracking,
 )
-from ticket_comms.errors import AppError, TooLarge
+from ticket_comms.errors import NotFound, TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
-
-
-class UnsupportedMediaType(AppError):
-    """Send the report as `Content-Type: message/rfc822`."""
-
-    status = 415
-    code = "unsupported_media_type"
 
 
 @router.get("/logs", response_model=logs.EmailLogPage)
@@ -133,17 +127,31 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/inbound")
-async def inbound(ctx: Ctx, _: AdminOrService, request: Request):
-    """Mail for the service as raw RFC 5322 bytes (an MTA pipes the bounce address here)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "message/rfc822":
-        raise UnsupportedMediaType()
-    raw = await _body(request, delivery_reports.MAX_INBOUND_BYTES)
-    return json(await delivery_reports.process_inbound(ctx, raw))
-
-
 @router.post("/webhooks/ses")
 async def ses_events(ctx: Ctx, request: Request):
     """Amazon SES events through SNS. No token: the SNS signature is the authentication."""
     return json(await ses_webhook.process_ses(ctx, await _body(request, 256 * 1024)))
+
+
+@router.get("/t/o/{log_hex}/{signature}.gif", include_in_schema=False)
+async def tracking_pixel(ctx: Ctx, log_hex: str, signature: str):
+    """The open-tracking pixel. Always the image (a bad signature records nothing): a mail client shows no
+    broken image and a prober learns nothing."""
+    log_id = tracking.verify(ctx.settings, log_hex[:32], signature[:40], "open")
+    if log_id is not None:
+        async with ctx.db.connection() as conn:
+            await tracking.record(conn, log_id, "opened", {})
+    return Response(tracking.PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store, private"})
+
+
+@router.get("/t/c/{log_hex}/{signature}", include_in_schema=False)
+async def tracking_click(
+    ctx: Ctx, log_hex: str, signature: str, u: str = Query(..., max_length=tracking.MAX_URL)
+):
+    """A tracked link: to `u` only when the signature says that URL was in that email (no open redirect)."""
+    log_id = tracking.verify(ctx.settings, log_hex[:32], signature[:40], u)
+    if log_id is None or not u.startswith(("https://", "http://")):
+        raise NotFound("This link is not valid.", code="link_not_found")
+    async with ctx.db.connection() as conn:
+        await tracking.record(conn, log_id, "clicked", {"url": u})
+    return Response(status_code=302, headers={"Location": u, "Cache-Control": "no-store, private"})

@@ -26,6 +26,7 @@ from ticket_comms.email.delivery_reports import (
     address_of,
     apply_report,
     match_log,
+    soft_bounced,
     suppress_recipient,
 )
 from ticket_comms.errors import BadRequest, Forbidden
@@ -44,9 +45,6 @@ SIGNED_KEYS = {
     ),
 }
 SIGNED_KEYS["UnsubscribeConfirmation"] = SIGNED_KEYS["SubscriptionConfirmation"]
-# Signing certificates by URL (they rotate rarely; an hour keeps a rotation cheap to pick up).
-_certificates: TTLCache[str, x509.Certificate] = TTLCache(maxsize=32, ttl=3600)
-_cert_lock = asyncio.Lock()
 
 
 def _aws_url(url: str) -> bool:
@@ -56,25 +54,33 @@ def _aws_url(url: str) -> bool:
     )
 
 
-async def _certificate(url: str) -> x509.Certificate:
-    cert = _certificates.get(url)
-    if cert is not None:
+class SnsCertificates:
+    """SNS signing certificates by URL, fetched once and kept an hour (they rotate rarely; an hour
+    keeps a rotation cheap to pick up). One per app, built by the app factory."""
+
+    def __init__(self) -> None:
+        self.cache: TTLCache[str, x509.Certificate] = TTLCache(maxsize=32, ttl=3600)
+        self._lock = asyncio.Lock()
+
+    async def get(self, url: str) -> x509.Certificate:
+        cert = self.cache.get(url)
+        if cert is not None:
+            return cert
+        if not _aws_url(url):
+            raise Forbidden(
+                "The SNS signing certificate must come from sns.<region>.amazonaws.com over https.",
+                code="bad_signature",
+            )
+        async with self._lock:
+            cert = self.cache.get(url)
+            if cert is None:
+                async with httpx.AsyncClient(timeout=10) as client:
+                    response = await client.get(url)
+                if response.status_code != 200:
+                    raise Forbidden("The SNS signing certificate could not be fetched.", code="bad_signature")
+                cert = x509.load_pem_x509_certificate(response.content)
+                self.cache[url] = cert
         return cert
-    if not _aws_url(url):
-        raise Forbidden(
-            "The SNS signing certificate must come from sns.<region>.amazonaws.com over https.",
-            code="bad_signature",
-        )
-    async with _cert_lock:
-        cert = _certificates.get(url)
-        if cert is None:
-            async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.get(url)
-            if response.status_code != 200:
-                raise Forbidden("The SNS signing certificate could not be fetched.", code="bad_signature")
-            cert = x509.load_pem_x509_certificate(response.content)
-            _certificates[url] = cert
-    return cert
 
 
 def canonical_sns_string(message: dict[str, Any]) -> bytes:
@@ -86,7 +92,7 @@ def canonical_sns_string(message: dict[str, Any]) -> bytes:
     return "".join(out).encode()
 
 
-async def verify_sns(message: dict[str, Any]) -> None:
+async def verify_sns(message: dict[str, Any], certificates: SnsCertificates) -> None:
     if message.get("Type") not in SIGNED_KEYS:
         raise BadRequest("Not an SNS message.", code="not_sns")
     version = str(message.get("SignatureVersion", ""))
@@ -96,7 +102,7 @@ async def verify_sns(message: dict[str, Any]) -> None:
         signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
     except ValueError:
         raise Forbidden("The SNS signature is not valid.", code="bad_signature") from None
-    cert = await _certificate(str(message.get("SigningCertURL", "")))
+    cert = await certificates.get(str(message.get("SigningCertURL", "")))
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise Forbidden("The SNS signing certificate is not an RSA key.", code="bad_signature")
@@ -114,7 +120,9 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
         raise BadRequest("The body is not JSON.", code="malformed_json") from None
     if not isinstance(message, dict):
         raise BadRequest("Not an SNS message.", code="not_sns")
-    await verify_sns(message)
+    if ctx.sns_certificates is None:  # a context not built by the app factory (scripts)
+        ctx.sns_certificates = SnsCertificates()
+    await verify_sns(message, ctx.sns_certificates)
     # Only our own topics: anyone can sign SNS messages of a topic of theirs, and confirming a foreign
     # subscription would let a stranger's topic post events here.
     if str(message.get("TopicArn", "")) not in ctx.settings.ses_topic_arns:
@@ -195,6 +203,8 @@ async def apply_ses_event(ctx: AppContext, event: dict[str, Any]) -> dict[str, A
             )
             if permanent:
                 await _suppress_reported(conn, row, bounce.get("bouncedRecipients"), "Bounce", error)
+            elif bounce.get("bounceType") == "Transient":
+                await soft_bounced(conn, ctx.settings, row, status="4.0.0", diagnostic=error)
         elif kind == "Complaint":
             complaint: dict[str, Any] = event["complaint"] if isinstance(event.get("complaint"), dict) else {}
             await apply_report(

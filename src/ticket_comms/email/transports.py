@@ -24,6 +24,11 @@ from ticket_comms.config import Settings
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 30.0
+# RFC 6531 / RFC 3463: what a non-ASCII mailbox gets when the relay cannot carry it (never retried).
+NO_SMTPUTF8 = (
+    "553 5.6.7 The address is not ASCII and the mail relay does not offer SMTPUTF8, which such an address"
+    " needs; use a relay that supports SMTPUTF8 or an ASCII address for this user"
+)
 # Relays limit how many messages one session may carry; reconnecting now and then also spreads load.
 MAX_MESSAGES_PER_CONNECTION = 1000
 # An idle connection older than this is closed rather than reused (servers drop idle sessions).
@@ -119,11 +124,13 @@ def _reply(code: int, message: str) -> str:
 
 
 class _Connection:
-    __slots__ = ("client", "dsn", "sent", "used_at")
+    __slots__ = ("client", "dsn", "eightbit", "sent", "smtputf8", "used_at")
 
     def __init__(self, client: aiosmtplib.SMTP, dsn: bool):
         self.client = client
         self.dsn = dsn
+        self.smtputf8 = client.supports_extension("smtputf8")
+        self.eightbit = client.supports_extension("8bitmime")
         self.sent = 0
         self.used_at = time.monotonic()
 
@@ -195,6 +202,10 @@ class SmtpTransport:
             conn.client.close()
 
     async def send(self, email: OutgoingEmail) -> SendResult:
+        recipient = ascii_domain(email.recipient)
+        if recipient != email.recipient:
+            email = OutgoingEmail(email.log_id, email.sender, recipient, email.raw)
+        utf8 = not (email.sender.isascii() and email.recipient.isascii())
         async with self._slots:
             for attempt in (1, 2):
                 try:
@@ -207,10 +218,19 @@ class SmtpTransport:
                     )
                 mail_options: list[str] = []
                 rcpt_options: list[str] = []
+                if utf8:
+                    if not conn.smtputf8:
+                        self._release(conn)
+                        return SendResult(False, permanent=True, reply=NO_SMTPUTF8)
+                    # RFC 6531: the mailbox and the headers are UTF-8 (the body is quoted-printable).
+                    mail_options = ["SMTPUTF8", *(["BODY=8BITMIME"] if conn.eightbit else [])]
                 if conn.dsn:
                     # RFC 3461: ask for a report on success and failure; ENVID brings the log id back in it.
-                    mail_options = ["RET=HDRS", f"ENVID={email.log_id}"]
-                    rcpt_options = ["NOTIFY=SUCCESS,FAILURE", f"ORCPT=rfc822;{_xtext(email.recipient)}"]
+                    mail_options += ["RET=HDRS", f"ENVID={email.log_id}"]
+                    rcpt_options = ["NOTIFY=SUCCESS,FAILURE"]
+                    if not utf8:
+                        # ORCPT is optional; a UTF-8 mailbox would need RFC 6533's utf-8 form.
+                        rcpt_options.append(f"ORCPT=rfc822;{_xtext(email.recipient)}")
                 try:
                     message = await _transaction(conn.client, email, mail_options, rcpt_options)
                 except _StaleSession as exc:
@@ -267,10 +287,23 @@ def _xtext(value: str) -> str:
     return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}" for c in value)
 
 
+def ascii_domain(address: str) -> str:
+    """`address` with an internationalized domain in its ASCII form (IDNA), so that only a non-ASCII
+    local part needs SMTPUTF8; unchanged when the domain is ASCII or not valid IDNA."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def _envelope_address(address: str) -> bytes:
     """`<address>` for MAIL/RCPT. Addresses come from our own users table; refuse anything that could
-    break out of the command (no parsing library needed for that, and none runs per email)."""
-    if not address or any(c in address for c in "<>\r\n ") or not address.isascii():
+    break out of the command (no parsing library needed for that, and none runs per email). A
+    non-ASCII address is sent as UTF-8 (the caller asked for SMTPUTF8)."""
+    if not address or any(c in address for c in "<>\r\n ") or not address.isprintable():
         raise aiosmtplib.SMTPRecipientRefused(553, f"5.1.3 Bad address: {address!r}", address)
     return f"<{address}>".encode()
 

@@ -6,6 +6,7 @@ from ticket_comms.chat import models as chat_models
 from ticket_comms.email import models as email_models
 from ticket_comms.notifications import models as notifications_models
 from ticket_comms.push import models as push_models
+from ticket_comms.replies import models as replies_models
 from ticket_comms.tables import metadata
 from ticket_comms.tickets import models as tickets_models
 
@@ -17,5 +18,6 @@ __all__ = [
     "metadata",
     "notifications_models",
     "push_models",
+    "replies_models",
     "tickets_models",
 ]

@@ -4,6 +4,8 @@ VAPID-signed (RFC 8292), POSTed to the push service (RFC 8030) with httpx; and w
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -128,8 +130,16 @@ async def send(client: httpx.AsyncClient, signer: VapidSigner, push: Push, limit
     return classify(response, answer)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every push client: making one loads the CA bundle (about 50 ms of CPU), and the
+    worker keeps 64 clients per push service."""
+    return httpx.create_ssl_context()
+
+
 def build_client(max_connections: int, timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(
+        verify=_tls(),
         timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=False,

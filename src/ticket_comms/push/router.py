@@ -6,10 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ticket_comms import ratelimits
 from ticket_comms.auth.deps import Admin, User
 from ticket_comms.deps import Ctx, json
-from ticket_comms.push import deliveries, subscriptions
-from ticket_comms.push.schemas import PublicKey, PushDeliveryPage, Subscribe, SubscriptionOut
+from ticket_comms.push import deliveries, resubscribe, subscriptions
+from ticket_comms.push.schemas import (
+    PublicKey,
+    PushDeliveryPage,
+    Subscribe,
+    SubscriptionChange,
+    SubscriptionOut,
+)
 from ticket_comms.push.vapid import load_signer
 
 router = APIRouter(prefix="/api/v1", tags=["push"])
@@ -54,6 +61,33 @@ async def unsubscribe(ctx: Ctx, user: User, subscription_id: UUID):
     """Stop pushing to a device. Another user's subscription is a 404."""
     await subscriptions.remove(ctx, user, subscription_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/push/subscription-change",
+    response_model=SubscriptionOut,
+    responses={204: {"description": "No new subscription was given: the old one was removed"}},
+)
+async def subscription_change(ctx: Ctx, body: SubscriptionChange, request: Request):
+    """The service worker's `pushsubscriptionchange`: the browser replaced this device's subscription.
+    No JWT (a service worker may run with no page open): the caller proves it held the old
+    subscription with its auth secret (`keys.auth`). The old subscription keeps its id and user and
+    takes the new endpoint and keys (200); without `newSubscription` it is removed (204). An unknown
+    endpoint or a wrong secret is a 404. Rate-limited per client address."""
+    await ratelimits.hit(ctx, "push_subscription_change", request.client.host if request.client else "-")
+    new = body.new_subscription
+    row = await resubscribe.change(
+        ctx,
+        old_endpoint=body.old_endpoint.strip(),
+        old_auth=body.old_auth,
+        new=None
+        if new is None
+        else {"endpoint": new.endpoint.strip(), "p256dh": new.keys.p256dh, "auth": new.keys.auth},
+        user_agent=(new.user_agent if new else None)
+        or (request.headers.get("user-agent") or "")[:500]
+        or None,
+    )
+    return Response(status_code=204) if row is None else json(row)
 
 
 @router.get("/push/deliveries", response_model=PushDeliveryPage)

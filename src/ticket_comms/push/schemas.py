@@ -22,6 +22,17 @@ class Subscribe(CamelModel):
     user_agent: str | None = Field(default=None, alias="userAgent", max_length=500)
 
 
+class SubscriptionChange(CamelModel):
+    """Sent by the service worker on `pushsubscriptionchange`: the old subscription, proven by its auth
+    secret, and the browser's new one (absent when the browser gave none: the old one is removed)."""
+
+    old_endpoint: str = Field(alias="oldEndpoint", min_length=1, max_length=4096)
+    old_auth: str = Field(
+        alias="oldAuth", min_length=1, max_length=100, description="The old subscription's keys.auth"
+    )
+    new_subscription: Subscribe | None = Field(default=None, alias="newSubscription")
+
+
 class PublicKey(BaseModel):
     publicKey: str = Field(
         description="The VAPID application server key: base64url of the uncompressed P-256 point; "

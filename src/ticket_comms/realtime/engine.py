@@ -26,8 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 import engineio
-from engineio import async_server, async_socket, exceptions, packet
+from engineio import async_socket, exceptions, packet
 
+from ticket_comms.realtime import patches
 from ticket_comms.realtime.queues import LightQueue
 from ticket_comms.realtime.websocket import WebSocketProtocol
 
@@ -96,13 +97,7 @@ class EngineSocket(async_socket.AsyncSocket):
     async def _upgrade_websocket(self, environ: dict[str, Any]) -> Any:
         # The upgrade was decided on these headers; from here on nothing reads them, and the environ
         # lives as long as the connection (about 1 KB of strings).
-        # A dict keeps its table when keys are deleted, so the environ is rebuilt in place.
-        kept = {k: v for k, v in environ.items() if not k.startswith("HTTP_")}
-        environ.clear()
-        environ.update(kept)
-        scope = environ.get("asgi.scope")
-        if isinstance(scope, dict):
-            scope["headers"] = []
+        patches.drop_headers(environ)
         return await super()._upgrade_websocket(environ)
 
     async def _websocket_handler(self, ws: Any) -> None:
@@ -157,17 +152,6 @@ class EngineSocket(async_socket.AsyncSocket):
         await ws.close()
 
 
-class _Sockets:
-    """What `engineio.async_server` calls `async_socket`: its connections are `EngineSocket`s."""
-
-    AsyncSocket = EngineSocket
-
-
-# engineio 4.15's server creates its sockets as `async_socket.AsyncSocket(self, sid)`, with no
-# hook for another class; the module it looks the class up in is replaced for that one lookup.
-async_server.async_socket = _Sockets  # type: ignore[assignment]
-
-
 class EngineServer(engineio.AsyncServer):
     """Engine.IO's server with light outboxes, `EngineSocket`s, and no body reader kept per socket.
 
@@ -175,19 +159,15 @@ class EngineServer(engineio.AsyncServer):
     its environ), and the environ lives as long as the connection. A WebSocket has no body, so the
     reader is dropped at once: about 2 KB less per connected socket. At once, not with the headers
     in `EngineSocket._upgrade_websocket`: a class is a reference cycle, and by then it has often
-    outlived the young collections (measured: 3 KB more per socket when dropped there)."""
+    outlived the young collections (measured: 3 KB more per socket when dropped there).
+    What each override replaces upstream, and why: realtime/patches.py."""
 
     def __init__(self, *args: Any, **kwargs: Any):
+        # Every server start checks the library versions and has Engine.IO create EngineSockets.
+        patches.apply(EngineSocket)
         super().__init__(*args, **kwargs)
         translate = self._async["translate_request"]  # type: ignore[has-type]
-
-        async def translate_request(scope: dict[str, Any], receive: Any, send: Any) -> dict[str, Any]:
-            environ = await translate(scope, receive, send)
-            if environ and scope.get("type") == "websocket":
-                environ["wsgi.input"] = None
-            return environ
-
-        self._async = {**self._async, "translate_request": translate_request}  # type: ignore[has-type]
+        self._async = {**self._async, "translate_request": patches.drop_websocket_body_reader(translate)}  # type: ignore[has-type]
 
     def create_queue(self, *args: Any, **kwargs: Any) -> Outbox:  # type: ignore[override]
         return Outbox()

@@ -19,9 +19,14 @@ So the automatic collector is off, and this module collects on a clock instead:
 - a full collection every FULL_COLLECTION_SECONDS reclaims long-lived cycles, and then freezes
   what survived it, so that the next one only walks what has become old since. Without that a
   full collection walks every connection's objects: 415 ms with 9,000 sockets, to free a few dozen
-  objects. Frozen objects are still freed by reference counting; only cycles among them are never
-  reclaimed, and closing connections leaves almost none (measured: 18-54 objects per 2,000
-  connections opened and closed).
+  objects;
+- and every WHOLE_HEAP_EVERY-th full collection (hourly) unfreezes everything first, so it walks
+  the whole heap. Frozen objects are still freed by reference counting, but a cycle among them is
+  invisible to every other collection: an evicted compiled template, a closed pool connection, a
+  finished request's exception and traceback that had been frozen would otherwise never be freed
+  (the earlier policy, freeze after each full collection and never unfreeze, leaked exactly that).
+  So no cyclic garbage lives longer than FULL_COLLECTION_SECONDS x WHOLE_HEAP_EVERY, at the price
+  of one whole-heap pause an hour (the same walk the first full collection after start-up makes).
 
 Every pause is measured by observability.RuntimeWatch (`gc_pause_seconds`, and a log line when long).
 """
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 YOUNG_SECONDS = 0.1
 MIDDLE_EVERY = 10
 FULL_COLLECTION_SECONDS = 600.0
+WHOLE_HEAP_EVERY = 6
 
 
 # Apps settled in this process and not yet stopped (tests run several in one process).
@@ -61,26 +67,37 @@ def restore() -> None:
         gc.enable()
 
 
-async def collect_on_a_clock() -> None:
+async def collect_on_a_clock(
+    young_seconds: float = YOUNG_SECONDS,
+    middle_every: int = MIDDLE_EVERY,
+    full_seconds: float = FULL_COLLECTION_SECONDS,
+    whole_heap_every: int = WHOLE_HEAP_EVERY,
+) -> None:
     """Run from `settle` until cancelled; then `restore`."""
     loop = asyncio.get_running_loop()
-    next_full = loop.time() + FULL_COLLECTION_SECONDS
+    next_full = loop.time() + full_seconds
     ticks = 0
+    fulls = 0
     try:
         while True:
-            await asyncio.sleep(YOUNG_SECONDS)
+            await asyncio.sleep(young_seconds)
             ticks += 1
             if loop.time() >= next_full:
-                next_full = loop.time() + FULL_COLLECTION_SECONDS
+                next_full = loop.time() + full_seconds
+                fulls += 1
+                whole_heap = fulls % whole_heap_every == 0
                 started = time.perf_counter()
+                if whole_heap:
+                    gc.unfreeze()  # into the oldest generation: this collection walks them too
                 found = gc.collect(2)
                 gc.freeze()
                 log.info(
-                    "full garbage collection: %d objects freed in %.0f ms",
+                    "full garbage collection%s: %d objects freed in %.0f ms",
+                    " of the whole heap" if whole_heap else "",
                     found,
                     (time.perf_counter() - started) * 1000,
                 )
             else:
-                gc.collect(1 if ticks % MIDDLE_EVERY == 0 else 0)
+                gc.collect(1 if ticks % middle_every == 0 else 0)
     finally:
         restore()

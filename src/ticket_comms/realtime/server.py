@@ -17,8 +17,9 @@ import socketio
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_comms.auth.service import CurrentUser
+from ticket_comms.chat import read_marks
 from ticket_comms.chat import service as chat
-from ticket_comms.chat.schemas import CamelModel, SendMessage
+from ticket_comms.chat.schemas import SendMessage
 from ticket_comms.config import Settings
 from ticket_comms.context import AppContext
 from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFailed
@@ -27,6 +28,7 @@ from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
 from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
+from ticket_comms.wire import CamelModel
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +88,19 @@ class SyncPayload(TicketRef):
 
 M = TypeVar("M", bound=BaseModel)
 
-# The event loop keeps only weak references to tasks: timers' tasks are held here until done.
-_background: set[asyncio.Task[None]] = set()
 
+class Background:
+    """The tasks a server's timers start (typing and token expiry), one set per server.
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    The event loop keeps only weak references to tasks: they are held here until done."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 def _parse(model: type[M], payload: Any) -> M:
@@ -111,8 +118,9 @@ def _parse(model: type[M], payload: Any) -> M:
 class Typing:
     """Who is typing where; a typer silent for TYPING_TIMEOUT_SECONDS is reported stopped."""
 
-    def __init__(self, ctx: AppContext):
+    def __init__(self, ctx: AppContext, spawn: Callable[[Coroutine[Any, Any, None]], None]):
         self.ctx = ctx
+        self.spawn = spawn
         self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self.rate: dict[str, tuple[float, int]] = {}
 
@@ -133,7 +141,7 @@ class Typing:
         if is_typing:
             loop = asyncio.get_running_loop()
             self.timers[key] = loop.call_later(
-                TYPING_TIMEOUT_SECONDS, lambda: _spawn(self._expire(key, ticket_id, user_id))
+                TYPING_TIMEOUT_SECONDS, lambda: self.spawn(self._expire(key, ticket_id, user_id))
             )
         if is_typing != was_typing:
             await self.ctx.broadcast.typing(ticket_id, user_id, is_typing)
@@ -171,10 +179,11 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     )
     expiry: dict[str, asyncio.TimerHandle] = {}
     typing_state: dict[str, Typing] = {}
+    background = Background()
 
     def typing() -> Typing:
         if "t" not in typing_state:
-            typing_state["t"] = Typing(ctx_ref())
+            typing_state["t"] = Typing(ctx_ref(), background.spawn)
         return typing_state["t"]
 
     async def session_user(sid: str) -> CurrentUser:
@@ -231,7 +240,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         # A token that expires while connected ends the connection.
         delay = max(0.0, user.expires_at - time.time())
         loop = asyncio.get_running_loop()
-        expiry[sid] = loop.call_later(delay, lambda: _spawn(token_expired(sid)))
+        expiry[sid] = loop.call_later(delay, lambda: background.spawn(token_expired(sid)))
 
     async def token_expired(sid: str) -> None:
         expiry.pop(sid, None)
@@ -303,7 +312,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     async def _mark_as_read(sid: str, payload: Any) -> dict[str, Any]:
         body = _parse(ReadPayload, payload)
         user = await session_user(sid)
-        result = await chat.mark_read(ctx_ref(), user, body.ticket_id, body.up_to_seq)
+        result = await read_marks.mark_read(ctx_ref(), user, body.ticket_id, body.up_to_seq)
         return {"lastReadSeq": result["lastReadSeq"]}
 
     @on("typing")

@@ -28,6 +28,7 @@ from websockets.exceptions import InvalidState
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import BINARY, TEXT, Frame
 
+from ticket_comms.realtime import patches
 from ticket_comms.realtime.queues import Flag, LightQueue
 
 
@@ -82,16 +83,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept":
-            # websockets' parser generator keeps the request in a local for the connection's life,
-            # so its headers are emptied rather than only unreferenced here.
-            self.request.headers.clear()
-            self.response.headers.clear()
-            self.request = None  # type: ignore[assignment]
-            self.response = None  # type: ignore[assignment]
-            for extension in self.conn.extensions:
-                if type(extension) is PerMessageDeflate:
-                    extension.__class__ = _ThresholdDeflate
-                    extension.threshold = self.compression_threshold  # type: ignore[attr-defined]
+            patches.forget_handshake(self)
+            patches.compress_from(self, _ThresholdDeflate, self.compression_threshold)
 
 
 # Frames over 1 MiB are refused by the WebSocket layer (close code 1009) before they are buffered:

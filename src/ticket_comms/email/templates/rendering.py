@@ -11,9 +11,12 @@
 The context is the event's data plus `recipient {name, email}`, `links {ticket?, preferences,
 unsubscribe}` and `app {name, url}` (`app` defaults to the configured name and public URL).
 
+- Where: a template exactly as shipped (and its layout) renders in a thread of this process; anything
+  an admin wrote or edited renders in a worker process whose memory and CPU time the operating system
+  caps (render_pool.py), so no trick the sandbox misses can grow or stall the service.
 - A watchdog interrupts a render that runs past `RENDER_TIMEOUT_SECONDS` (loops that print nothing).
-  What it cannot interrupt is one long C-level operation, such as hashing or comparing two huge
-  self-similar structures built on purpose; templates are written by admins only.
+  What it cannot interrupt (one long C-level operation, such as comparing two huge self-similar
+  structures) the worker's CPU limit ends. Subject and body are capped as they stream.
 - Compiled templates are cached under (id, updated_at): every render reads the row anyway (one
   indexed query for the template and the layout together), so an edit made by any process is used
   on the next render everywhere, and compiling (milliseconds) happens once per version.
@@ -32,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -46,7 +50,7 @@ from markupsafe import Markup
 
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
-from ticket_comms.email.templates import builtin
+from ticket_comms.email.templates import builtin, render_pool
 from ticket_comms.email.templates.errors import (
     MissingVariables,
     RenderTimeout,
@@ -59,6 +63,8 @@ from ticket_comms.errors import NotFound
 
 LAYOUT = builtin.LAYOUT
 MAX_SUBJECT_CHARS = 300
+# What a subject may render to before its whitespace is collapsed and it is cut to MAX_SUBJECT_CHARS.
+MAX_SUBJECT_SOURCE_CHARS = 10_000
 RENDER_TIMEOUT_SECONDS = 2.0
 # Compiled templates' frames carry this file name prefix, to find the template line of a runtime error.
 FRAME_PREFIX = "<template:"
@@ -227,7 +233,12 @@ def forget(template_id: UUID) -> None:
             _compiled_cache.pop(key, None)
 
 
-def _stream(template: jinja2.Template, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _stream(
+    template: jinja2.Template,
+    variables: dict[str, Any],
+    limit: int = MAX_OUTPUT_CHARS,
+    what: str = "the output",
+) -> tuple[str, dict[str, Any]]:
     """Render, counting output as it is produced; also return the template's top-level `{% set %}`s."""
     context = template.new_context(variables)
     parts: list[str] = []
@@ -235,8 +246,8 @@ def _stream(template: jinja2.Template, variables: dict[str, Any]) -> tuple[str, 
     try:
         for chunk in template.root_render_func(context):
             size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise Unsafe(f"the output is larger than {MAX_OUTPUT_CHARS} characters")
+            if size > limit:
+                raise Unsafe(f"{what} is larger than {limit} characters")
             parts.append(chunk)
     except Exception:
         template.environment.handle_exception()
@@ -257,7 +268,9 @@ def _error_line(tb: TracebackType | None, prefix: str) -> tuple[str | None, int 
 def _render_sync(template: Template, layout: Template | None, variables: dict[str, Any]) -> Rendered:
     own = _compiled(template)
     wrap = _compiled(layout) if layout is not None else None
-    subject = " ".join(own.subject.render(variables).split())[:MAX_SUBJECT_CHARS]
+    # Streamed and capped like the body: a subject once reached 1.2 GB before it was cut to size.
+    raw_subject, _ = _stream(own.subject, variables, MAX_SUBJECT_SOURCE_CHARS, "the subject")
+    subject = " ".join(raw_subject.split())[:MAX_SUBJECT_CHARS]
     body_html, exported = _stream(own.html, variables)
     if own.text is not None:
         body_text, _ = _stream(own.text, variables)
@@ -300,6 +313,12 @@ def _render_guarded(template: Template, layout: Template | None, variables: dict
             f"{template.name} recursed too deeply.",
             details={"template": template.name, "reason": "recursion"},
         ) from None
+    except MemoryError:
+        # Only in a render worker, whose address space is capped (render_pool.py).
+        raise TemplateRenderFailed(
+            f"{template.name} needed more memory than templates may use.",
+            details={"template": template.name, "reason": "memory"},
+        ) from None
     except Exception as exc:
         part, line = _error_line(sys.exc_info()[2], FRAME_PREFIX)
         reason = "unsafe" if isinstance(exc, SecurityError) else "error"
@@ -328,7 +347,56 @@ async def render_template(
     if missing:
         raise MissingVariables(missing, template.name)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, _render_guarded, template, layout, _variables(ctx, context))
+    variables = _variables(ctx, context)
+    if is_shipped(template) and (layout is None or is_shipped(layout)):
+        return await loop.run_in_executor(_executor, _render_guarded, template, layout, variables)
+    subject, html, text = await loop.run_in_executor(
+        render_pool.executor, render_pool.pool.render, template, layout, variables
+    )
+    return Rendered(subject=subject, html=html, text=text, template=template)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which templates render where
+
+
+@lru_cache(maxsize=64)
+def _shipped_sources(name: str) -> tuple[str, str, str | None]:
+    shipped = builtin.load(name)
+    return shipped.subject, shipped.html_content, shipped.text_content or None
+
+
+_shipped_cache: LRUCache[tuple[UUID, datetime], bool] = LRUCache(maxsize=512)
+
+
+def is_shipped(template: Template) -> bool:
+    """Whether `template` is exactly as the service ships it (then it renders in-process, unpooled).
+
+    Anything an admin wrote or changed renders in a capped worker process (render_pool.py).
+    """
+    key = (template.id, template.updated_at)
+    hit = _shipped_cache.get(key)
+    if hit is None:
+        hit = template.name in builtin.SPECS and _shipped_sources(template.name) == (
+            template.subject,
+            template.html_content,
+            template.text_content or None,
+        )
+        _shipped_cache[key] = hit
+    return hit
+
+
+def render_in_worker(template: Template, layout: Template | None, variables: dict[str, Any]) -> Rendered:
+    """The render a pool worker runs (the same guarded render, inside the worker's limits)."""
+    return _render_guarded(template, layout, variables)
+
+
+def warm_up() -> None:
+    """Run one small render so a new worker has loaded and started what every render needs."""
+    now = datetime.now().astimezone()
+    sample = Template(UUID(int=0), "warm-up", "{{ a }}", "<p>{{ a }}</p>", None, (), True, now, now)
+    _render_guarded(sample, None, {"a": "x"})
+    forget(sample.id)
 
 
 SELECT_WITH_LAYOUT = "SELECT * FROM email_templates WHERE name = ANY(%(names)s)"

@@ -1,5 +1,5 @@
-"""Every saved version of an email template (who saved it and when, restorable), resent emails
-linked to the email they resend, and the delivery dashboard's indexes.
+"""Every saved version of an email template (who saved it and when, restorable), and resent emails
+linked to the email they resend.
 
 Revision ID: 0009
 Revises: 0008
@@ -54,20 +54,9 @@ def upgrade() -> None:
         ["resent_from"],
         postgresql_where=sa.text("resent_from IS NOT NULL"),
     )
-    # The delivery dashboard: counts, daily series and queue times as index-only scans over a period.
-    op.create_index(
-        "ix_email_logs_created_at", "email_logs", ["created_at"], postgresql_include=["status", "sent_at"]
-    )
-    # The slowest sends of a period: read in queue-time order, stopping at the first few in the period.
-    op.execute(
-        "CREATE INDEX ix_email_logs_queue_time ON email_logs ((sent_at - created_at)) "
-        "WHERE sent_at IS NOT NULL"
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_email_logs_queue_time", table_name="email_logs")
-    op.drop_index("ix_email_logs_created_at", table_name="email_logs")
     op.drop_index("ix_email_logs_resent_from", table_name="email_logs")
     op.drop_constraint("fk_email_logs_resent_from_email_logs", "email_logs", type_="foreignkey")
     op.drop_column("email_logs", "resent_from")

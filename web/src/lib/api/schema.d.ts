@@ -96,13 +96,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List Inbound */
+        get: operations["list_inbound_api_v1_email_inbound_get"];
         put?: never;
         /**
-         * Inbound
-         * @description Mail for the service as raw RFC 5322 bytes (an MTA pipes the bounce address here).
+         * Receive
+         * @description Mail for the service as raw RFC 5322 bytes: delivery reports and replies to ticket emails. A mail
+         *     over REPLY_MAX_BYTES is recorded as refused and answered 413 (the MTA then bounces it to its sender).
          */
-        post: operations["inbound_api_v1_email_inbound_post"];
+        post: operations["receive_api_v1_email_inbound_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -678,6 +680,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscription-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscription Change
+         * @description The service worker's `pushsubscriptionchange`: the browser replaced this device's subscription.
+         *     No JWT (a service worker may run with no page open): the caller proves it held the old
+         *     subscription with its auth secret (`keys.auth`). The old subscription keeps its id and user and
+         *     takes the new endpoint and keys (200); without `newSubscription` it is removed (204). An unknown
+         *     endpoint or a wrong secret is a 404. Rate-limited per client address.
+         */
+        post: operations["subscription_change_api_v1_push_subscription_change_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search/messages": {
         parameters: {
             query?: never;
@@ -882,6 +908,27 @@ export interface paths {
         put?: never;
         /** Mark Read */
         post: operations["mark_read_api_v1_tickets__ticket_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Users
+         * @description People the caller may add to a ticket, by name: for a member, those who share a ticket with them;
+         *     for admins and services, everyone. Only `{id, name, role}`; the caller and services are left out.
+         */
+        get: operations["find_users_api_v1_users_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1144,12 +1191,32 @@ export interface components {
         EmailStats: {
             /** Bounced */
             bounced: number;
+            /**
+             * Clickrate
+             * @default 0
+             */
+            clickRate: number;
+            /**
+             * Clicked
+             * @default 0
+             */
+            clicked: number;
             /** Daily */
             daily?: components["schemas"]["DailyStats"][] | null;
             /** Delivered */
             delivered: number;
             /** Failed */
             failed: number;
+            /**
+             * Openrate
+             * @default 0
+             */
+            openRate: number;
+            /**
+             * Opened
+             * @default 0
+             */
+            opened: number;
             /** Pending */
             pending: number;
             /** Sent */
@@ -1178,6 +1245,46 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** InboundEmailOut */
+        InboundEmailOut: {
+            /** Channel */
+            channel: string;
+            /** Chatmessageids */
+            chatMessageIds: string[];
+            /** Detail */
+            detail: string | null;
+            /** Emaillogid */
+            emailLogId: string | null;
+            /** Fromaddress */
+            fromAddress: string | null;
+            /** Id */
+            id: string;
+            /** Messageid */
+            messageId: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Reason */
+            reason: string | null;
+            /** Receivedat */
+            receivedAt: string;
+            /** Sizebytes */
+            sizeBytes: number;
+            /** Subject */
+            subject: string | null;
+            /** Ticketid */
+            ticketId: string | null;
+            /** Toaddress */
+            toAddress: string | null;
+            /** Userid */
+            userId: string | null;
+        };
+        /** InboundEmailPage */
+        InboundEmailPage: {
+            /** Items */
+            items: components["schemas"]["InboundEmailOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
         };
         /** MarkNotificationsRead */
         MarkNotificationsRead: {
@@ -1292,6 +1399,22 @@ export interface components {
             name: string;
             /** Userid */
             userId: string;
+        };
+        /** PeoplePage */
+        PeoplePage: {
+            /** Items */
+            items: components["schemas"]["PersonOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** PersonOut */
+        PersonOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
         };
         /** Preferences */
         Preferences: {
@@ -1626,6 +1749,21 @@ export interface components {
             /** Useragent */
             userAgent?: string | null;
         };
+        /**
+         * SubscriptionChange
+         * @description Sent by the service worker on `pushsubscriptionchange`: the old subscription, proven by its auth
+         *     secret, and the browser's new one (absent when the browser gave none: the old one is removed).
+         */
+        SubscriptionChange: {
+            newSubscription?: components["schemas"]["Subscribe"] | null;
+            /**
+             * Oldauth
+             * @description The old subscription's keys.auth
+             */
+            oldAuth: string;
+            /** Oldendpoint */
+            oldEndpoint: string;
+        };
         /** SubscriptionOut */
         SubscriptionOut: {
             /** Createdat */
@@ -1649,6 +1787,8 @@ export interface components {
             email: string;
             /** Emaillogid */
             emailLogId: string | null;
+            /** Expiresat */
+            expiresAt?: string | null;
             /** Reason */
             reason: string;
         };
@@ -1967,7 +2107,41 @@ export interface operations {
             };
         };
     };
-    inbound_api_v1_email_inbound_post: {
+    list_inbound_api_v1_email_inbound_get: {
+        parameters: {
+            query?: {
+                outcome?: string | null;
+                ticketId?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    receive_api_v1_email_inbound_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -3021,6 +3195,46 @@ export interface operations {
             };
         };
     };
+    subscription_change_api_v1_push_subscription_change_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description No new subscription was given: the old one was removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     search_all_api_v1_search_messages_get: {
         parameters: {
             query: {
@@ -3613,6 +3827,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadMarkOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_users_api_v1_users_get: {
+        parameters: {
+            query?: {
+                /** @description Part of a name or id (admins: or email); empty lists all */
+                q?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeoplePage"];
                 };
             };
             /** @description Validation Error */

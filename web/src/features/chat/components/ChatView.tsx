@@ -19,7 +19,7 @@ import { MessageItem, type MessageActions } from "./MessageItem";
 import { MessageList, type MessageListHandle } from "./MessageList";
 import { PendingItem } from "./PendingItem";
 import { TicketSearch } from "./TicketSearch";
-import { buildRows, seenBy, type Row } from "./rows";
+import { buildRows, delivery, seenBy, type Row } from "./rows";
 
 const files = new Map<string, File>(); // pending uploads, kept for Retry
 
@@ -97,6 +97,7 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
   const rows = useMemo(() => buildRows(state.messages, state.pending, unreadFromSeq), [state.messages, state.pending, unreadFromSeq]);
   const byId = useMemo(() => new Map(state.messages.map((m) => [m.id, m])), [state.messages]);
   const seen = useMemo(() => seenBy(state.messages, participants, me.id), [state.messages, participants, me.id]);
+  const sent = useMemo(() => delivery(state.messages, participants, me.id), [state.messages, participants, me.id]);
 
   const initialIndex = useRef<number | "LAST" | null>(null);
   if (initialIndex.current === null && state.loaded && !seeking && (!focusId || byId.has(focusId) || !state.hasOlder)) {
@@ -269,6 +270,8 @@ export function ChatView({ ticketId, me, participants, nameOf, maxUploadBytes, c
             actions={actions}
             nameOf={nameOf}
             canDelete={m.senderId === me.id || me.role === "admin"}
+            status={m.senderId === me.id ? (m.seq <= sent.readSeq ? "Read" : "Sent") : null}
+            showStatus={m.id === sent.lastOwnId}
           />
         );
       }

@@ -98,6 +98,8 @@ export const MessageItem = memo(function MessageItem({
   actions,
   nameOf,
   canDelete,
+  status = null,
+  showStatus = false,
 }: {
   message: Message;
   own: boolean;
@@ -110,6 +112,10 @@ export const MessageItem = memo(function MessageItem({
   actions: MessageActions;
   nameOf: (id: string | null) => string;
   canDelete: boolean;
+  /** Own messages only: "Sent", or "Read" once someone else has read it. */
+  status?: "Sent" | "Read" | null;
+  /** Show the status under the message (the latest own one, unless "Seen by" is there). */
+  showStatus?: boolean;
 }) {
   const [active, setActive] = useState(false);
   if (message.type === "System") {
@@ -128,7 +134,9 @@ export const MessageItem = memo(function MessageItem({
     <article
       aria-label={`${senderName}, ${fullTime(message.createdAt)}`}
       data-message-id={message.id}
-      className={cn("group relative flex gap-2 px-3 sm:px-5", groupStart ? "pt-3" : "pt-0.5", own && "flex-row-reverse", highlighted && "message-highlight")}
+      // Focusable, so keyboard users reach the time, the status and the actions the pointer gets on hover.
+      tabIndex={0}
+      className={cn("group relative flex gap-2 px-3 outline-none focus-visible:bg-accent-soft/40 sm:px-5", groupStart ? "pt-3" : "pt-0.5", own && "flex-row-reverse", highlighted && "message-highlight")}
       onClick={() => setActive((a) => !a)}
     >
       <div className="w-8 shrink-0">{!own && groupStart && <Avatar id={message.senderId ?? "?"} name={senderName} size={32} />}</div>
@@ -196,6 +204,12 @@ export const MessageItem = memo(function MessageItem({
               )}
               onClick={(e) => e.stopPropagation()}
             >
+              {/* The time (and status) of any message, grouped or not, on hover/focus/tap; screen
+                  readers have it from the article's name and the status text. */}
+              <span aria-hidden="true" className="whitespace-nowrap px-1.5 text-[11px] text-muted tabular" title={fullTime(message.createdAt)}>
+                {timeLabel(message.createdAt)}
+                {status && ` · ${status}`}
+              </span>
               <Popover.Root>
                 <Popover.Trigger aria-label="Add reaction" title="Add reaction" className="inline-flex h-8 w-8 items-center justify-center rounded-md text-muted hover:bg-surface hover:text-ink">
                   <SmilePlus className="h-4 w-4" aria-hidden="true" />
@@ -231,7 +245,13 @@ export const MessageItem = memo(function MessageItem({
             </div>
           )}
         </div>
-        {seenBy && seenBy.length > 0 && <p className="px-1 pt-1 text-[11px] text-muted">Seen by {seenBy.join(", ")}</p>}
+        {seenBy && seenBy.length > 0 ? (
+          <p className="px-1 pt-1 text-[11px] text-muted">Seen by {seenBy.join(", ")}</p>
+        ) : status && showStatus ? (
+          <p className="px-1 pt-0.5 text-[11px] text-muted">{status}</p>
+        ) : status ? (
+          <span className="sr-only">{status}</span>
+        ) : null}
       </div>
     </article>
   );

@@ -69,3 +69,15 @@ export function seenBy(messages: Message[], participants: Participant[], myId: s
   }
   return null;
 }
+
+/** Delivery of the caller's own messages: each is "Read" once someone else's read mark reaches it, else
+ * "Sent" (pending sends say "Sending…" themselves); `lastOwnId` is where the status is shown visibly. */
+export function delivery(messages: Message[], participants: Participant[], myId: string): { readSeq: number; lastOwnId: string | null } {
+  const readSeq = participants.reduce((max, p) => (p.userId === myId ? max : Math.max(max, p.lastReadSeq)), 0);
+  let lastOwnId: string | null = null;
+  for (let i = messages.length - 1; i >= 0 && !lastOwnId; i--) {
+    const m = messages[i];
+    if (m.senderId === myId && m.type !== "System" && !m.deletedAt) lastOwnId = m.id;
+  }
+  return { readSeq, lastOwnId };
+}

@@ -8,6 +8,8 @@ import { CenteredSpinner } from "@/components/Spinner";
 import { EmptyState } from "@/components/EmptyState";
 import { api, unwrap, type Preferences, type Ticket } from "@/lib/api/client";
 import { usePreferences, useSavePreferences } from "../api/preferences";
+import { Toggle } from "./Toggle";
+import { PushDevices, PushToggle } from "./PushSection";
 
 export const EVENT_LABELS: [string, string, string][] = [
   ["TicketCreated", "Ticket created", "A ticket you take part in is opened"],
@@ -21,25 +23,6 @@ export const EVENT_LABELS: [string, string, string][] = [
   ["InvoiceGenerated", "Invoice generated", "An invoice is issued"],
   ["PaymentReceived", "Payment received", "A payment is confirmed"],
 ];
-
-function Toggle({ id, label, hint, checked, disabled, onChange }: { id: string; label: string; hint?: string; checked: boolean; disabled?: boolean; onChange: (v: boolean) => void }) {
-  return (
-    <div className="flex items-start justify-between gap-4 px-4 py-3">
-      <label htmlFor={id} className="min-w-0 flex-1 cursor-pointer">
-        <span className="block text-sm font-medium text-ink-strong">{label}</span>
-        {hint && <span className="mt-0.5 block text-[13px] text-muted">{hint}</span>}
-      </label>
-      <input
-        id={id}
-        type="checkbox"
-        checked={checked}
-        disabled={disabled}
-        onChange={(e) => onChange(e.target.checked)}
-        className="peer relative mt-0.5 h-6 w-11 shrink-0 cursor-pointer appearance-none rounded-full bg-line transition-colors checked:bg-accent disabled:cursor-not-allowed disabled:opacity-50 before:absolute before:left-0.5 before:top-0.5 before:h-5 before:w-5 before:rounded-full before:bg-white before:shadow before:transition-transform checked:before:translate-x-5"
-      />
-    </div>
-  );
-}
 
 function MutedTickets({ tickets }: { tickets: Ticket[] }) {
   const parts = useQueries({
@@ -117,8 +100,12 @@ export function PreferencesPage({ tickets }: { tickets: Ticket[] }) {
             <div className="divide-y divide-line">
               <Toggle id="pref-email" label="Email notifications" hint="Emails about the events you choose below" checked={p.emailEnabled} onChange={(v) => update({ emailEnabled: v })} />
               <Toggle id="pref-chat" label="In-app notifications" hint="The bell in this app" checked={p.chatEnabled} onChange={(v) => update({ chatEnabled: v })} />
-              <Toggle id="pref-push" label="Push notifications" hint="Alerts on this device when the app is closed" checked={p.pushEnabled} onChange={(v) => update({ pushEnabled: v })} />
+              <PushToggle pushEnabled={p.pushEnabled} setPushEnabled={(v) => update({ pushEnabled: v })} />
             </div>
+          </section>
+          <section aria-labelledby="devices" className="overflow-hidden rounded-xl border border-line bg-panel">
+            <h2 id="devices" className="border-b border-line bg-surface/60 px-4 py-2 text-xs font-semibold uppercase tracking-wide text-muted">Devices that get push notifications</h2>
+            <PushDevices />
           </section>
           <section aria-labelledby="events" className="overflow-hidden rounded-xl border border-line bg-panel">
             <h2 id="events" className="border-b border-line bg-surface/60 px-4 py-2 text-xs font-semibold uppercase tracking-wide text-muted">Email me when</h2>

@@ -2,25 +2,31 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { Button } from "@/components/Button";
+import { X } from "lucide-react";
+import { Avatar } from "@/components/Avatar";
 import { Label, TextArea, TextInput } from "@/components/Field";
 import { Modal } from "@/components/Modal";
 import { useCreateTicket } from "../api/tickets";
+import { PeoplePicker, type Picked } from "./PeoplePicker";
 
 export function CreateTicketDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
   const create = useCreateTicket();
   const navigate = useNavigate();
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
-  const [people, setPeople] = useState("");
+  const [people, setPeople] = useState<Picked[]>([]);
+  const [typed, setTyped] = useState("");
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const participantIds = people.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+    // Text left in the search box counts as a user id: typing an id and pressing Create adds them.
+    const participantIds = [...new Set([...people.map((p) => p.id), ...(typed.trim() ? [typed.trim()] : [])])];
     const ticket = await create.mutateAsync({ title: title.trim(), description: description.trim(), participantIds });
     onOpenChange(false);
     setTitle("");
     setDescription("");
-    setPeople("");
+    setPeople([]);
+    setTyped("");
     navigate(`/tickets/${ticket.id}`);
   }
 
@@ -37,8 +43,35 @@ export function CreateTicketDialog({ open, onOpenChange }: { open: boolean; onOp
         </div>
         <div>
           <Label htmlFor="ticket-people">Participants</Label>
-          <TextInput id="ticket-people" value={people} onChange={(e) => setPeople(e.target.value)} placeholder="User ids, separated by commas" aria-describedby="ticket-people-hint" />
-          <p id="ticket-people-hint" className="mt-1 text-xs text-muted">You are included automatically.</p>
+          {people.length > 0 && (
+            <ul aria-label="Chosen participants" className="mb-2 flex flex-wrap gap-1.5">
+              {people.map((p) => (
+                <li key={p.id} className="flex max-w-full items-center gap-1.5 rounded-full border border-line bg-surface py-0.5 pl-0.5 pr-1 text-sm text-ink">
+                  <Avatar id={p.id} name={p.name} size={24} />
+                  <span className="min-w-0 truncate">{p.name}</span>
+                  <button
+                    type="button"
+                    aria-label={`Remove ${p.name}`}
+                    onClick={() => setPeople((list) => list.filter((x) => x.id !== p.id))}
+                    className="inline-flex h-6 w-6 shrink-0 items-center justify-center rounded-full text-muted hover:bg-panel hover:text-ink"
+                  >
+                    <X className="h-3.5 w-3.5" aria-hidden="true" />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <PeoplePicker
+            id="ticket-people"
+            value={typed}
+            onValueChange={setTyped}
+            onPick={(p) => setPeople((list) => [...list, p])}
+            exclude={people.map((p) => p.id)}
+            describedBy="ticket-people-hint"
+          />
+          <p id="ticket-people-hint" className="mt-1 text-xs text-muted">
+            Search the people you work with, or type a user id. You are included automatically.
+          </p>
         </div>
         {create.isError && (
           <p role="alert" className="text-sm text-danger">

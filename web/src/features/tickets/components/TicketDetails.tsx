@@ -4,10 +4,10 @@ import { useNavigate } from "react-router";
 import { UserMinus, UserPlus, X } from "lucide-react";
 import { Avatar } from "@/components/Avatar";
 import { Button, IconButton } from "@/components/Button";
-import { TextInput } from "@/components/Field";
 import { Markdown } from "@/lib/markdown";
 import type { Participant, Ticket } from "@/lib/api/client";
 import { permissions, useParticipantMutations, useUpdateTicket, type Caller } from "../api/tickets";
+import { PeoplePicker } from "./PeoplePicker";
 
 export function TicketDetails({ ticket, me, participants, onClose }: { ticket: Ticket; me: Caller; participants: Participant[]; onClose: () => void }) {
   const can = permissions(ticket, me);
@@ -90,9 +90,18 @@ export function TicketDetails({ ticket, me, participants, onClose }: { ticket: T
           {can.addParticipants && (
             <form onSubmit={submit} className="mt-3 flex gap-2">
               <label htmlFor="add-participant" className="sr-only">
-                User id to add
+                Add a participant
               </label>
-              <TextInput id="add-participant" placeholder="User id" value={newId} onChange={(e) => setNewId(e.target.value)} />
+              <div className="min-w-0 flex-1">
+                <PeoplePicker
+                  id="add-participant"
+                  value={newId}
+                  onValueChange={setNewId}
+                  onPick={(p) => add.mutate(p.id)}
+                  exclude={participants.map((p) => p.userId)}
+                  placeholder="Name or user id"
+                />
+              </div>
               <Button type="submit" disabled={!newId.trim() || add.isPending}>
                 <UserPlus className="h-4 w-4" aria-hidden="true" /> Add
               </Button>
