@@ -179,18 +179,21 @@ class Soak:
         n = 0
         while self.running():
             n += 1
-            edit = await http.put(
-                f"/api/v1/email/templates/{TEMPLATE}",
-                json={
-                    "subject": f"Notice {{{{ n }}}} v{n}",
-                    "htmlContent": f"<p>Hello {{{{ n }}}} ({n})</p>",
-                },
-                headers=admin,
-            )
-            preview = await http.post(
-                f"/api/v1/email/templates/{TEMPLATE}/preview", json={"context": {"n": n}}, headers=admin
-            )
-            ok = edit.status_code == 200 and preview.status_code == 200
+            try:
+                edit = await http.put(
+                    f"/api/v1/email/templates/{TEMPLATE}",
+                    json={
+                        "subject": f"Notice {{{{ n }}}} v{n}",
+                        "htmlContent": f"<p>Hello {{{{ n }}}} ({n})</p>",
+                    },
+                    headers=admin,
+                )
+                preview = await http.post(
+                    f"/api/v1/email/templates/{TEMPLATE}/preview", json={"context": {"n": n}}, headers=admin
+                )
+                ok = edit.status_code == 200 and preview.status_code == 200
+            except httpx.HTTPError:  # an overloaded server is a figure of the run, not its end
+                ok = False
             self.counts["previews" if ok else "template_errors"] += 1
             await asyncio.sleep(2)
 
@@ -202,7 +205,12 @@ class Soak:
                 "recipientIds": [f"soak{random.randrange(USERS)}"],
                 "data": {"payment": {"amount": 10, "currency": "USD", "reference": "SOAK"}},
             }
-            r = await http.post("/api/v1/events", json=event, headers=svc)
+            try:
+                r = await http.post("/api/v1/events", json=event, headers=svc)
+            except httpx.HTTPError:
+                self.counts["event_errors"] += 1
+                await asyncio.sleep(1)
+                continue
             self.counts["events" if r.status_code == 202 else "event_errors"] += 1
             if r.status_code == 202:
                 self.accepted_emails += [
