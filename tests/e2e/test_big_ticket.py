@@ -73,9 +73,9 @@ def test_a_10000_message_ticket_opens_and_scrolls(people, pages, e2e_database_ur
     assert lowest <= COUNT - 400, f"scrolling up only reached message {lowest}"
 
     # A link to the very first message loads history back to it and shows it, at the beginning.
-    first_id = tom.http.get(
-        f"/api/v1/tickets/{ticket}/messages", params={"afterSeq": 0, "limit": 1}
-    ).json()["items"][0]["id"]
+    first_id = tom.http.get(f"/api/v1/tickets/{ticket}/messages", params={"afterSeq": 0, "limit": 1}).json()[
+        "items"
+    ][0]["id"]
     page.goto(f"/tickets/{ticket}?message={first_id}")
     first = message(page, "Message 00001 of")
     expect(first).to_be_in_viewport(timeout=120_000)
