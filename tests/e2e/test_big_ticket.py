@@ -54,7 +54,7 @@ def test_a_10000_message_ticket_opens_and_scrolls(people, pages, e2e_database_ur
     _seed(e2e_database_url, ticket, alice.id, tom.id)
     page = pages.open(tom, f"/tickets/{ticket}")
     # Drawn, not asserted in the viewport: the opening place can drift up by part of a message a moment
-    # after opening (seen here; the reason is not found yet), which a strict check would turn into a flake.
+    # after opening (seen here, on main's build too; the cause is not found yet), which a strict check would turn into a flake.
     expect(message(page, "Message 10000 of")).to_be_visible(timeout=30_000)
     assert len(_drawn_numbers(page)) <= MAX_DRAWN
 
