@@ -97,8 +97,20 @@ export const MessageList = forwardRef<
     if (opening.current === "LAST") virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
     else virtuoso.current?.scrollToIndex({ index: opening.current, align: "start", behavior: "auto" });
   }, []);
+  const touched = useRef(false);
   const stopSettling = useCallback(() => {
     settleUntil.current = 0;
+    touched.current = true;
+  }, []);
+  // A list opened at the bottom can drift up by part of a message a moment after the settling window
+  // (seen with long histories, cause not found); a reader who has not touched the list yet is brought
+  // back down, so they keep following new messages. Far from the bottom is not drift: left alone.
+  const scroller = useRef<HTMLElement | null>(null);
+  const onAtBottomChange = useCallback((bottom: boolean) => {
+    setAtBottom(bottom);
+    const el = scroller.current;
+    if (bottom || touched.current || focused.current || opening.current !== "LAST" || !el) return;
+    if (el.scrollHeight - el.clientHeight - el.scrollTop < 250) virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
   }, []);
   useEffect(() => {
     const timers = [50, 300, 800, 1500].map((ms) => setTimeout(reapplyOpening, ms));
@@ -148,7 +160,7 @@ export const MessageList = forwardRef<
   );
 
   return (
-    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling}>
+    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling} onPointerDown={stopSettling}>
       <Virtuoso<Row, ListContext>
         ref={virtuoso}
         role="log"
@@ -166,7 +178,10 @@ export const MessageList = forwardRef<
         followOutput={(bottom) => (bottom ? "auto" : false)}
         alignToBottom
         atBottomThreshold={80}
-        atBottomStateChange={setAtBottom}
+        atBottomStateChange={onAtBottomChange}
+        scrollerRef={(el) => {
+          scroller.current = el instanceof HTMLElement ? el : null;
+        }}
         startReached={() => {
           // Reaching the top is the reader's doing: the opening place is no longer re-applied.
           settleUntil.current = 0;
