@@ -51,3 +51,19 @@ async def test_insights_refuse_bad_ranges_and_members(mail: Mail) -> None:
     ).status_code == 422
     assert (await admin.get("/api/v1/email/stats/insights", params={"from": "soon"})).status_code == 422
     assert (await mail.client("carol").get("/api/v1/email/stats/insights")).status_code == 403
+
+
+async def test_daily_stats_over_a_far_off_range_list_only_days_with_emails(mail: Mail) -> None:
+    await mail.users("carol")
+    r = await mail.service.post(
+        "/api/v1/events", json={"type": "TicketCompleted", "recipientIds": ["carol"], "data": COMPLETED}
+    )
+    assert r.status_code == 202, r.text
+    await mail.settled(1)
+    params = {"from": "0001-01-01T00:00:00Z", "to": "9999-01-01T00:00:00Z", "daily": "true"}
+    body = (await mail.admin.get("/api/v1/email/stats", params=params)).json()
+    assert body["total"] == 1 and len(body["daily"]) == 1 and body["daily"][0]["total"] == 1
+    none = (
+        await mail.admin.get("/api/v1/email/stats", params={**params, "to": "0002-01-01T00:00:00Z"})
+    ).json()
+    assert none["total"] == 0 and none["daily"] == []

@@ -193,9 +193,10 @@ STATS = f"SELECT {COUNT_COLUMNS}"
 # day expression made the planner sort every email of the period first (it cannot tell there are few days).
 DAILY = f"""
 WITH bounds AS (
-    SELECT date_trunc('day', coalesce(%(start)s::timestamptz, (SELECT min(created_at) FROM email_logs),
-                                      now()) AT TIME ZONE 'UTC') AS first_day,
-           coalesce(%(end)s::timestamptz, now() + interval '1 day') AS stop
+    -- The days that hold emails, within the period: a far-off `from` or `to` adds no empty days to scan.
+    SELECT date_trunc('day', greatest(%(start)s::timestamptz, m.lo) AT TIME ZONE 'UTC') AS first_day,
+           least(%(end)s::timestamptz, m.hi + interval '1 day') AS stop
+    FROM (SELECT min(created_at) AS lo, max(created_at) AS hi FROM email_logs) m
 )
 SELECT d.day::date AS day, c.*
 FROM bounds, generate_series(bounds.first_day, bounds.stop AT TIME ZONE 'UTC', interval '1 day') AS d(day)
