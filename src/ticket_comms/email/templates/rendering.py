@@ -28,7 +28,6 @@ import asyncio
 import re
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -145,9 +144,10 @@ class _Compiled:
     text: jinja2.Template | None
 
 
+# One per process by nature: it interrupts threads of this process.
 _watchdog = Watchdog()
-# Renders run off the event loop so a slow template cannot stall it; two threads match the cores.
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="template-render")
+# Per process, not per app: compiled templates are keyed by (id, updated_at), never change once
+# compiled, and are what a render worker process keeps too; two apps in one process may share them.
 _cache_lock = threading.Lock()
 _compiled_cache: LRUCache[tuple[UUID, datetime], _Compiled] = LRUCache(maxsize=512)
 
@@ -175,6 +175,12 @@ def forget(template_id: UUID) -> None:
     with _cache_lock:
         for key in [k for k in _compiled_cache if k[0] == template_id]:
             _compiled_cache.pop(key, None)
+
+
+def renderer_of(ctx: AppContext) -> render_pool.TemplateRenderer:
+    if ctx.renderer is None:  # a context not built by the app factory (scripts, the email worker)
+        ctx.renderer = render_pool.TemplateRenderer()
+    return ctx.renderer
 
 
 def _stream(
@@ -292,10 +298,11 @@ async def render_template(
         raise MissingVariables(missing, template.name)
     loop = asyncio.get_running_loop()
     variables = _variables(ctx, context)
+    renderer = renderer_of(ctx)
     if is_shipped(template) and (layout is None or is_shipped(layout)):
-        return await loop.run_in_executor(_executor, _render_guarded, template, layout, variables)
+        return await loop.run_in_executor(renderer.threads, _render_guarded, template, layout, variables)
     subject, html, text = await loop.run_in_executor(
-        render_pool.executor, render_pool.pool.render, template, layout, variables
+        renderer.pool_threads, renderer.pool.render, template, layout, variables
     )
     return Rendered(subject=subject, html=html, text=text, template=template)
 
@@ -340,7 +347,8 @@ def warm_up() -> None:
     now = datetime.now().astimezone()
     sample = Template(UUID(int=0), "warm-up", "{{ a }}", "<p>{{ a }}</p>", None, (), True, now, now)
     _render_guarded(sample, None, {"a": "x"})
-    forget(sample.id)
+    with _cache_lock:
+        _compiled_cache.pop((sample.id, sample.updated_at), None)
 
 
 SELECT_WITH_LAYOUT = "SELECT * FROM email_templates WHERE name = ANY(%(names)s)"
