@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import RunningApp
 from tests.push.conftest import Push
 from tests.push.service import PushService
+from ticket_comms import claim_loop
 from ticket_comms.push import delivery, outbox, sender
 
 
@@ -169,7 +170,11 @@ async def test_a_hanging_push_service_does_not_stall_the_others(push: Push):
             )
             counts = await cur.fetchone()
         assert counts is not None and counts["pending"] == 300
-        assert sender.PER_ORIGIN_SENDING < counts["claimed"] <= sender.PER_ORIGIN_IN_HAND + sender.CLAIM_BATCH
+        assert (
+            sender.PER_ORIGIN_SENDING
+            < counts["claimed"]
+            <= sender.PER_ORIGIN_IN_HAND + claim_loop.CLAIM_BATCH
+        )
         # Unanswered requests time out (PUSH_TIMEOUT_SECONDS = 5 here) and are retried later.
         hung = (await push.deliveries(userId="hung000"))[0]
         deadline = time.monotonic() + 15

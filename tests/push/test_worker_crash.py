@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import make_settings, start_app
 from tests.push.service import PushService
+from ticket_comms import claim_loop
 from ticket_comms.push import outbox, sender
 
 PUSHES = 600
@@ -125,7 +126,7 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing(
         # it never holds more than one origin's share of pushes plus one claimed batch.
         recovered = {row[0] for row in rows if any(e["type"] == "recovered" for e in row[2])}
         assert recovered and all(row[1] == 2 for row in rows if row[0] in recovered)
-        assert len(recovered) <= sender.PER_ORIGIN_IN_HAND + sender.CLAIM_BATCH
+        assert len(recovered) <= sender.PER_ORIGIN_IN_HAND + claim_loop.CLAIM_BATCH
         # Only those can repeat (sent before the kill, result not yet recorded), and their first copy
         # reached the push service before the kill.
         assert repeats <= recovered, [

@@ -21,18 +21,15 @@ Longer than 400 lines because claiming, sending, retrying and recovering share o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
-import psycopg
 
+from ticket_comms.claim_loop import ClaimLoop
 from ticket_comms.config import Settings
 from ticket_comms.database import Database
 from ticket_comms.group_commit import GroupCommit
@@ -61,11 +58,6 @@ PER_ORIGIN_SENDING = 64
 # Pushes in hand for one push service; one with this many is left out of the next claims, so a slow or
 # hanging push service holds at most this many (plus one claim batch) of the CONCURRENCY slots.
 PER_ORIGIN_IN_HAND = 150
-CLAIM_BATCH = 100
-CLAIM_GATHER_SECONDS = 0.005
-NEXT_DUE_EVERY_SECONDS = 0.25
-RECOVER_EVERY_SECONDS = 5.0
-IDLE_POLL_SECONDS = 5.0
 
 CLAIM = """
 WITH due AS (
@@ -106,8 +98,12 @@ NEXT_DUE = (
 )
 
 
-class PushSender:
+class PushSender(ClaimLoop):
     """Claims due pushes and sends them: CONCURRENCY in hand, PER_ORIGIN_SENDING per push service."""
+
+    what = "push"
+    lock_class = WORKER_LOCK_CLASS
+    channel = OUTBOX_CHANNEL
 
     def __init__(
         self,
@@ -119,94 +115,26 @@ class PushSender:
         *,
         concurrency: int = CONCURRENCY,
     ):
+        super().__init__(db.url, concurrency, drain_seconds=settings.push_timeout_seconds + 5)
         self.settings = settings
         self.db = db
         self.signer = signer
         # One client (connection pool) per push-service origin, kept across restarts by the Worker.
         self.clients = clients
         self.metrics = metrics
-        self.concurrency = concurrency
-        self.worker_id = random.randint(1, 2**31 - 1)
         self.writer = GroupCommit(self._write_results, "push results")
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._inflight: set[asyncio.Task[None]] = set()
         self._in_hand: Counter[str] = Counter()
         self._slots: dict[str, asyncio.Semaphore] = {}
         # Per origin, its clients not in a request; the origin's slot guarantees one is there.
         self._idle: dict[str, list[httpx.AsyncClient]] = {}
-        self._next_due_at = 0.0
-        self._next_due: float = IDLE_POLL_SECONDS
-        self.sent = 0
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+    async def _next_due(self) -> datetime | None:
+        row = await self.db.fetch_one(NEXT_DUE)
+        return row["at"] if row else None
 
-    async def run(self) -> None:
-        lock_conn = await psycopg.AsyncConnection.connect(self.db.url, autocommit=True)
-        listener: asyncio.Task[None] | None = None
-        try:
-            await lock_conn.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCK_CLASS, self.worker_id))
-            await lock_conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
-            listener = asyncio.create_task(self._listen(lock_conn))
-            log.info("push worker started", extra={"fields": {"worker": self.worker_id}})
-            await self._loop(listener)
-        finally:
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=self.settings.push_timeout_seconds + 5)
-            if listener is not None:
-                listener.cancel()
-                await asyncio.gather(listener, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await lock_conn.close()
-
-    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        async for _ in conn.notifies():
-            self._wake.set()
-
-    async def _loop(self, listener: asyncio.Task[None]) -> None:
-        last_recover = 0.0
-        while not self._stopping.is_set():
-            if listener.done():
-                # The lock session is gone: our claims may be taken by others now, so stop claiming.
-                raise RuntimeError("the push worker lost its database session") from listener.exception()
-            now = time.monotonic()
-            if now - last_recover > RECOVER_EVERY_SECONDS:
-                last_recover = now
-                await self._recover()
-            free = self.concurrency - len(self._inflight)
-            rows: list[dict[str, Any]] = []
-            full = False
-            if free > 0:
-                self._wake.clear()
-                limit = min(free, CLAIM_BATCH)
-                rows = await self._claim(limit)
-                for row in rows:
-                    self._start(row)
-                full = len(rows) == limit
-            if full or free <= 0:
-                # More work is waiting: claim again once a whole batch fits.
-                while len(self._inflight) > self.concurrency - CLAIM_BATCH and not self._stopping.is_set():
-                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            timeout = await self._idle_timeout(checked=not rows)
-            waiters = [asyncio.ensure_future(self._wake.wait()), listener]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            waiters[0].cancel()
-            if self._wake.is_set():
-                await asyncio.sleep(CLAIM_GATHER_SECONDS)
-
-    async def _idle_timeout(self, checked: bool) -> float:
-        now = time.monotonic()
-        if checked or now - self._next_due_at > NEXT_DUE_EVERY_SECONDS:
-            self._next_due_at = now
-            row = await self.db.fetch_one(NEXT_DUE)
-            due = row["at"] if row else None
-            wait = IDLE_POLL_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
-            self._next_due = now + max(0.01, min(IDLE_POLL_SECONDS, wait))
-        return max(0.01, min(self._next_due - now, NEXT_DUE_EVERY_SECONDS))
+    async def _take(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._start(row)
 
     async def _recover(self) -> None:
         rows = await self.db.fetch_all(RECOVER, {"cls": WORKER_LOCK_CLASS})
