@@ -11,6 +11,8 @@ import uuid
 from email import message_from_string
 from typing import Any
 
+import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .conftest import Person, create_ticket
@@ -104,7 +106,8 @@ def test_one_tickets_mail_and_the_empty_filter(people, pages):
     email = ticket_email_to(admin, bob)
     tag = uuid.uuid4().hex[:6]
     post_inbound(admin, reply(email, "eve@evil.example", f"Re: window {tag}", "Hello"))
-    page = pages.open(admin, f"/admin/inbound?ticket={ticket_id}&outcome=Duplicate")
+    page = pages.open(admin, "/admin/inbound")
+    page.goto(f"/admin/inbound?ticket={ticket_id}&outcome=Duplicate")
     expect(page.get_by_text("No mail matches these filters")).to_be_visible()
     page.get_by_label("Outcome").select_option("")
     row = page.get_by_role("row").filter(has_text=f"Re: window {tag}")
@@ -120,3 +123,24 @@ def test_members_get_not_allowed(people, pages):
     expect(page.get_by_text("You do not have access to this page")).to_be_visible()
     expect(page.get_by_role("heading", name="Inbound mail")).to_have_count(0)
     assert member.http.get("/api/v1/email/inbound").status_code == 403
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_inbound_page_has_no_serious_accessibility_problems(people, pages, scheme):
+    admin, alice, bob = people("Ada Admin", "admin"), people("Alice Carter"), people("Bob Smith")
+    create_ticket(alice, "Dripping radiator", bob)
+    email = ticket_email_to(admin, bob)
+    tag = uuid.uuid4().hex[:6]
+    post_inbound(admin, reply(email, f"{bob.id}@example.com", f"Re: radiator {tag}", "Fine by me."))
+    forged = post_inbound(admin, reply(email, "eve@evil.example", f"Re: forged {tag}", "Hello"))
+    page = pages.open(admin, "/admin/inbound")
+    page.emulate_media(color_scheme=scheme)
+    page.get_by_role("button", name=f"Re: forged {tag}").click()
+    expect(page.locator(f"#inbound-{forged['id']}")).to_be_visible()
+    page.wait_for_timeout(500)
+    problems = [
+        f"{v['id']} {v['help']} {[n['target'] for n in v['nodes']][:3]}"
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not problems, "\n".join(problems)
