@@ -74,13 +74,12 @@ async def refuse_too_large(
 
 def smtp_handlers(ctx: AppContext) -> tuple[Any, Any]:
     """What the inbound SMTP listener (email/inbound_smtp.py) calls: receive a mail, record one refused
-    for the size it announced."""
+    for its size (announced, or found while it was sent)."""
 
     async def on_mail(raw: bytes, envelope_to: list[str]) -> Any:
         return await receive(ctx, raw, channel="smtp", envelope_to=envelope_to)
 
-    async def on_too_large(size: int, mail_from: str) -> Any:
-        head = f"From: <{mail_from.strip('<>')}>\r\n".encode()  # the envelope sender: all we know
-        return await refuse_too_large(ctx, head, size, channel="smtp")
+    async def on_too_large(head: bytes, size: int, envelope_to: list[str]) -> Any:
+        return await refuse_too_large(ctx, head, size, channel="smtp", envelope_to=envelope_to)
 
     return on_mail, on_too_large
