@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, AnyStr
 
 from ticket_comms.context import AppContext
 from ticket_comms.email.addresses import bounce_address
@@ -159,8 +159,9 @@ class InboundSmtp:
 
             last_status = ""
 
-            async def push(self, status: str) -> None:
-                self.last_status = status
+            async def push(self, status: AnyStr) -> None:
+                # The last answer of a DATA says whether aiosmtpd refused the mail for its size.
+                self.last_status = status if isinstance(status, str) else status.decode("ascii", "replace")
                 await super().push(status)
 
             async def smtp_DATA(self, arg: str) -> None:
