@@ -37,7 +37,7 @@ export function InboundPage() {
     <div className="mx-auto w-full max-w-7xl px-3 py-4 sm:px-6">
       <PageHeader title="Inbound mail" description="Replies by email and delivery reports, newest first, with what became of each." />
       <form role="search" aria-label="Filter inbound mail" onSubmit={(e) => e.preventDefault()} className="mb-3 flex flex-wrap items-end gap-2">
-        <div className="w-full sm:w-56">
+        <div className="min-w-40 flex-1 sm:w-56 sm:flex-none">
           <Label htmlFor="f-outcome">Outcome</Label>
           <select id="f-outcome" value={filters.outcome ?? ""} onChange={(e) => set("outcome", e.target.value)} className={`${inputClass} h-10`}>
             <option value="">Any outcome</option>
@@ -75,12 +75,20 @@ export function InboundPage() {
         <div className="overflow-hidden rounded-xl border border-line bg-panel" aria-busy={mails.isFetching && !mails.isFetchingNextPage}>
           <table className="w-full table-fixed text-left text-sm">
             <caption className="sr-only">Inbound mail, newest first</caption>
+            {/* Widths here, not on the headers: the details row spans all four columns, and a hidden
+                column without a width would take a share of a phone's screen. */}
+            <colgroup>
+              <col className="w-32 sm:w-40" />
+              <col />
+              <col className="w-0 sm:w-28" />
+              <col className="w-0 md:w-48" />
+            </colgroup>
             <thead className="border-b border-line bg-surface text-xs font-medium uppercase tracking-wide text-muted">
               <tr>
-                <th scope="col" className="w-32 px-3 py-2.5 sm:w-40 sm:px-4">Outcome</th>
+                <th scope="col" className="px-3 py-2.5 sm:px-4">Outcome</th>
                 <th scope="col" className="px-3 py-2.5 sm:px-4">Mail</th>
-                <th scope="col" className="hidden w-28 px-4 py-2.5 sm:table-cell">Ticket</th>
-                <th scope="col" className="hidden w-48 px-4 py-2.5 md:table-cell">Received</th>
+                <th scope="col" className="hidden px-4 py-2.5 sm:table-cell">Ticket</th>
+                <th scope="col" className="hidden px-4 py-2.5 md:table-cell">Received</th>
               </tr>
             </thead>
             {rows.map((mail) => {
@@ -101,9 +109,9 @@ export function InboundPage() {
                           aria-expanded={expanded}
                           aria-controls={detailsId}
                           onClick={() => setOpen(expanded ? null : mail.id)}
-                          className="group flex w-full min-w-0 items-start gap-1 text-left"
+                          className="group inline-flex max-w-full items-start gap-1 text-left"
                         >
-                          <span className="min-w-0 flex-1 truncate font-medium text-ink-strong group-hover:text-accent group-hover:underline">
+                          <span className="min-w-0 truncate font-medium text-ink-strong group-hover:text-accent group-hover:underline">
                             {mail.subject || <span className="italic text-muted">(no subject)</span>}
                           </span>
                           <ChevronDown className={cn("mt-0.5 h-4 w-4 shrink-0 text-muted transition-transform", expanded && "rotate-180")} aria-hidden="true" />

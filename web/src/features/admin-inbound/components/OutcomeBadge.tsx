@@ -1,4 +1,5 @@
-// An inbound mail's outcome as a badge (a word and a dot), and a refusal's reason as a second, outlined one.
+// An inbound mail's outcome as a badge (a word and a dot), and a refusal's reason as a second, outlined one
+// (it wraps rather than being cut off in a phone's narrow column).
 import { cn } from "@/lib/classNames";
 import { outcomeLabel, reasonText } from "../outcomes";
 
@@ -22,7 +23,7 @@ export function OutcomeBadge({ outcome, className }: { outcome: string; classNam
 export function ReasonBadge({ reason, className }: { reason: string; className?: string }) {
   const { label, explanation } = reasonText(reason);
   return (
-    <span title={explanation || undefined} className={cn("inline-flex max-w-full items-center truncate rounded-full border border-line px-2 py-0.5 text-xs text-ink", className)}>
+    <span title={explanation || undefined} className={cn("inline-block max-w-full break-words rounded-lg border border-line px-2 py-0.5 text-xs leading-snug text-ink", className)}>
       {label}
     </span>
   );
