@@ -142,6 +142,7 @@ async def test_a_20_mib_mail_is_refused_and_recorded(mail: Mail):
     (record,) = (await mail.admin.get("/api/v1/email/inbound", params={"outcome": "Refused"})).json()["items"]
     assert record["reason"] == "too_large" and record["sizeBytes"] == len(big)
     assert record["fromAddress"] == "bob@example.com" and record["toAddress"] == email.header("Reply-To")
+    assert record["ticketId"] == ticket_id and record["userId"] == "bob"
     assert await messages(mail, ticket_id) == []
 
 
@@ -194,7 +195,8 @@ async def test_the_listener_records_an_oversize_mail_that_announced_no_size(mail
         await client.sendmail(
             "bob@example.com", [email.header("Reply-To")], reply_to(email, "gmail_en_top_posted.eml")
         )
-    items = (await mail.admin.get("/api/v1/email/inbound")).json()["items"]
+    # Found under its ticket: the reply address it was sent to names it.
+    items = (await mail.admin.get("/api/v1/email/inbound", params={"ticketId": ticket_id})).json()["items"]
     assert [i["outcome"] for i in items] == ["Accepted", "Refused"]
     record = items[1]
     assert (record["channel"], record["reason"]) == ("smtp", "too_large")

@@ -13,7 +13,7 @@ from ticket_comms.email import delivery_reports
 from ticket_comms.email.reply_addresses import is_reply_address
 from ticket_comms.replies import records
 from ticket_comms.replies.parse import ParsedMail, parse_mail, read_headers
-from ticket_comms.replies.service import accept_reply
+from ticket_comms.replies.service import accept_reply, named_by
 
 
 def _reply_address(ctx: AppContext, mail: ParsedMail, envelope: list[str]) -> str | None:
@@ -58,7 +58,9 @@ async def refuse_too_large(
     """Record a mail refused for its size, from its headers (`head`: the first bytes of it)."""
     mail = await asyncio.to_thread(read_headers, head, size)
     envelope = [a.lower() for a in envelope_to or []]
-    address = _reply_address(ctx, mail, envelope) or next(iter(envelope or mail.recipients), None)
+    reply = _reply_address(ctx, mail, envelope)
+    found = await named_by(ctx, reply) if reply else {}
+    address = reply or next(iter(envelope or mail.recipients), None)
     async with ctx.db.connection() as conn:
         saved = await records.record(
             conn,
@@ -68,6 +70,7 @@ async def refuse_too_large(
             outcome="Refused",
             reason="too_large",
             detail=f"{size} bytes; the limit is {ctx.settings.reply_max_bytes}",
+            **found,
         )
     return records.InboundEmailOut.of(saved).model_dump()
 
