@@ -144,3 +144,28 @@ def test_inbound_page_has_no_serious_accessibility_problems(people, pages, schem
         if v["impact"] in ("serious", "critical")
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_older_mail_loads_on_demand(people, pages):
+    """Pages of 50, newest first: the 51st and 52nd mail come with "Load older mail"."""
+    admin = people("Ada Admin", "admin")
+    tag = uuid.uuid4().hex[:6]
+    for n in range(52):
+        raw = (
+            f"From: shop@example.net\r\nTo: sales@example.net\r\nSubject: Offer {tag} {n:02d}\r\n"
+            f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\n\r\nBuy now.\r\n"
+        ).encode()
+        r = admin.http.post("/api/v1/email/inbound", content=raw, headers={"Content-Type": "message/rfc822"})
+        assert r.status_code == 200, r.text
+    page = pages.open(admin, "/admin/inbound")
+    page.get_by_label("Outcome").select_option("Ignored")
+    ours = page.get_by_role("row").filter(has_text=f"Offer {tag}")
+    expect(page.get_by_role("row").filter(has_text=f"Offer {tag} 51")).to_be_visible()
+    expect(ours).to_have_count(50)
+    expect(page.get_by_role("row").filter(has_text=f"Offer {tag} 00")).to_have_count(0)
+    page.get_by_role("button", name="Load older mail").click()
+    expect(ours).to_have_count(52)
+    row = page.get_by_role("row").filter(has_text=f"Offer {tag} 00")
+    expect(row).to_contain_text("Ignored")
+    expect(row).to_contain_text("Not a reply")
+    expect(page.get_by_text(re.compile(r"\d+ mails · that is all"))).to_be_visible()
