@@ -27,6 +27,7 @@ from playwright.sync_api import Page, sync_playwright
 from ticket_comms.auth.tokens import mint
 from ticket_comms.config import DEV_JWT_SECRET, Settings
 
+ONLY_THIS_TICKET = "Only this ticket\u2019s mail"
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 820}, "phone": {"width": 390, "height": 844}}
@@ -190,6 +191,10 @@ def main() -> None:
                         page.get_by_role("button", name=forged).last.click()
                         if device == "narrow":
                             assert overflow(page) <= 0, f"the page overflows at 360 px ({scheme})"
+                            page.get_by_role("button", name=ONLY_THIS_TICKET).click()
+                            page.get_by_role("button", name="Show mail for every ticket").wait_for()
+                            assert overflow(page) <= 0, f"one ticket's mail overflows at 360 px ({scheme})"
+                            page.screenshot(path=Path(tempfile.gettempdir()) / f"inbound-narrow-{scheme}.png")
                         else:
                             shoot(page, f"admin-inbound-{device}-{scheme}")
                         context.close()

@@ -19,6 +19,8 @@ from .conftest import Person, create_ticket
 
 expect.set_options(timeout=15_000)  # a shared 2-core machine
 
+ONLY_THIS_TICKET = "Only this ticket\u2019s mail"  # the button's words, with a typographic apostrophe
+
 
 def ticket_email_to(admin: Person, recipient: Person) -> dict[str, Any]:
     """The newest email the dev mailbox caught for `recipient`, with its headers parsed."""
@@ -107,12 +109,17 @@ def test_one_tickets_mail_and_the_empty_filter(people, pages):
     tag = uuid.uuid4().hex[:6]
     post_inbound(admin, reply(email, "eve@evil.example", f"Re: window {tag}", "Hello"))
     page = pages.open(admin, "/admin/inbound")
-    page.goto(f"/admin/inbound?ticket={ticket_id}&outcome=Duplicate")
-    expect(page.get_by_text("No mail matches these filters")).to_be_visible()
-    page.get_by_label("Outcome").select_option("")
+    page.get_by_role("button", name=f"Re: window {tag}").click()
+    page.get_by_role("button", name=ONLY_THIS_TICKET).click()
+    expect(page).to_have_url(re.compile(rf"ticket={ticket_id}"))
     row = page.get_by_role("row").filter(has_text=f"Re: window {tag}")
     expect(row).to_be_visible()
-    expect(page.get_by_role("row")).to_have_count(2)  # the header and this ticket's one mail
+    expect(page.get_by_role("row")).to_have_count(3)  # the header, this ticket's one mail and its details
+    expect(page.get_by_role("button", name=ONLY_THIS_TICKET)).to_have_count(0)
+    page.get_by_label("Outcome").select_option("Duplicate")
+    expect(page.get_by_text("No mail matches these filters")).to_be_visible()
+    page.get_by_label("Outcome").select_option("")
+    expect(row).to_be_visible()
     page.get_by_role("button", name="Show mail for every ticket").click()
     expect(page).to_have_url(re.compile(r"/admin/inbound$"))
 

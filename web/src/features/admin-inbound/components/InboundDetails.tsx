@@ -5,7 +5,8 @@ import { formatDateTime } from "@/features/admin-layout";
 import type { InboundEmail } from "../api/inbound";
 import { reasonText } from "../outcomes";
 
-export function InboundDetails({ mail, onFilterTicket }: { mail: InboundEmail; onFilterTicket: (ticketId: string) => void }) {
+/** `onFilterTicket`: shows only this ticket's mail (absent when the list shows one ticket already). */
+export function InboundDetails({ mail, onFilterTicket }: { mail: InboundEmail; onFilterTicket?: (ticketId: string) => void }) {
   const reason = mail.reason ? reasonText(mail.reason) : null;
   const messages = mail.chatMessageIds.length;
   return (
@@ -31,9 +32,11 @@ export function InboundDetails({ mail, onFilterTicket }: { mail: InboundEmail; o
               <Link to={`/tickets/${mail.ticketId}`} className="font-medium text-accent hover:underline">
                 Open the ticket
               </Link>
-              <button type="button" className="font-medium text-accent hover:underline" onClick={() => onFilterTicket(mail.ticketId!)}>
-                Only this ticket’s mail
-              </button>
+              {onFilterTicket && (
+                <button type="button" className="font-medium text-accent hover:underline" onClick={() => onFilterTicket(mail.ticketId!)}>
+                  Only this ticket’s mail
+                </button>
+              )}
             </>
           )}
           {mail.emailLogId && (

@@ -135,7 +135,7 @@ export function InboundPage() {
                     {expanded && (
                       <tr id={detailsId}>
                         <td colSpan={4} className="border-t border-line bg-surface/40 px-3 py-3 sm:px-4">
-                          <InboundDetails mail={mail} onFilterTicket={(id) => set("ticket", id)} />
+                          <InboundDetails mail={mail} onFilterTicket={filters.ticketId ? undefined : (id) => set("ticket", id)} />
                         </td>
                       </tr>
                     )}
