@@ -176,3 +176,19 @@ def test_older_mail_loads_on_demand(people, pages):
     expect(row).to_contain_text("Ignored")
     expect(row).to_contain_text("Not a reply")
     expect(page.get_by_text(re.compile(r"\d+ mails · that is all"))).to_be_visible()
+
+
+def test_a_bad_filter_in_the_link_shows_the_error_state_and_clear_recovers(people, pages):
+    admin = people("Ada Admin", "admin")
+    pages.allow_failed_requests = True  # the server answers the bad filter 422, as it should
+    page = pages.open(admin, "/admin/inbound")
+    page.goto("/admin/inbound?outcome=Lost")
+    expect(page.get_by_role("alert")).to_contain_text("Inbound mail could not be loaded")
+    page.get_by_role("button", name="Clear").click()
+    expect(page).to_have_url(re.compile(r"/admin/inbound$"))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(
+        page.get_by_role("table", name="Inbound mail, newest first").or_(
+            page.get_by_text("No inbound mail yet")
+        )
+    ).to_be_visible()
