@@ -76,12 +76,16 @@ def seed(base: str) -> dict[str, str]:
     ada.http.patch(f"/api/v1/tickets/{main}", json={"assigneeId": tom.id})
     post(alice, main, "Hi Tom! The kitchen tap started leaking this morning and it is getting worse.")
     q = post(tom, main, "Thanks Alice. Could you send me a photo of the base of the tap?")
-    up = alice.http.post(f"/api/v1/tickets/{main}/attachments", files={"file": ("tap.jpg", photo(), "image/jpeg")}).json()
+    up = alice.http.post(
+        f"/api/v1/tickets/{main}/attachments", files={"file": ("tap.jpg", photo(), "image/jpeg")}
+    ).json()
     post(alice, main, "", type="Image", attachmentId=up["id"], replyToId=q["id"])
     m = post(alice, main, "Also:\n- it drips every few seconds\n- the handle feels **loose**")
     tom.http.put(f"/api/v1/tickets/{main}/messages/{m['id']}/reactions/👍")
     tom.http.patch(f"/api/v1/tickets/{main}", json={"status": "InProgress"})
-    f = tom.http.post(f"/api/v1/tickets/{main}/attachments", files={"file": ("quote-4711.pdf", pdf(), "application/pdf")}).json()
+    f = tom.http.post(
+        f"/api/v1/tickets/{main}/attachments", files={"file": ("quote-4711.pdf", pdf(), "application/pdf")}
+    ).json()
     post(tom, main, "Here is the quote for the new cartridge.", type="File", attachmentId=f["id"])
     r = post(tom, main, "I can come by **tomorrow at 10:00** with a spare `cartridge` — does that work?")
     alice.http.put(f"/api/v1/tickets/{main}/messages/{r['id']}/reactions/🎉")
@@ -91,7 +95,11 @@ def seed(base: str) -> dict[str, str]:
     post(tom, other, "Quick update: the part has shipped.")
     ada.http.post(
         "/api/v1/events",
-        json={"type": "QuoteCreated", "recipientIds": [alice.id], "data": {"quote": {"number": "Q-4711", "total": 240}}},
+        json={
+            "type": "QuoteCreated",
+            "recipientIds": [alice.id],
+            "data": {"quote": {"number": "Q-4711", "total": 240}},
+        },
     )
     return {"alice": alice.token, "tom": tom.token, "main": main}
 
@@ -113,8 +121,12 @@ def main() -> None:
                 for scheme in ("light", "dark"):
                     phone = device == "phone"
                     ctx = browser.new_context(
-                        base_url=base, viewport=viewport, color_scheme=scheme, device_scale_factor=2 if phone else 1,
-                        is_mobile=phone, has_touch=phone,
+                        base_url=base,
+                        viewport=viewport,
+                        color_scheme=scheme,
+                        device_scale_factor=2 if phone else 1,
+                        is_mobile=phone,
+                        has_touch=phone,
                     )
                     page = ctx.new_page()
                     page.goto(f"/auth?next=/tickets/{data['main']}#token={data['alice']}")
@@ -125,6 +137,20 @@ def main() -> None:
                     page.get_by_role("region", name="Tickets").get_by_role("link").first.wait_for()
                     page.wait_for_timeout(600)
                     page.screenshot(path=OUT / f"{device}-{scheme}-tickets.png")
+                    search = page.get_by_role("region", name="Tickets").get_by_role(
+                        "searchbox", name="Search messages"
+                    )
+                    search.fill("cartridge")
+                    page.get_by_role("list", name="Search results").get_by_role("link").first.wait_for()
+                    page.wait_for_timeout(300)
+                    page.screenshot(path=OUT / f"{device}-{scheme}-search.png")
+                    search.fill("")
+                    page.get_by_role("button", name="New ticket").click()
+                    page.get_by_label("Title").fill("Garage door stuck half way")
+                    page.get_by_role("combobox", name="Participants").fill("t")
+                    page.get_by_role("listbox", name="People").get_by_role("option").first.wait_for()
+                    page.wait_for_timeout(300)
+                    page.screenshot(path=OUT / f"{device}-{scheme}-new-ticket.png")
                     page.goto("/notifications")
                     page.wait_for_load_state("networkidle")
                     page.screenshot(path=OUT / f"{device}-{scheme}-notifications.png")

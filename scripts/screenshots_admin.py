@@ -93,7 +93,30 @@ def seed(base: str, settings: Settings) -> tuple[str, str]:
             "isActive": False,
         },
     ).raise_for_status()
+    # A second saved version, for the history dialog.
+    admin.put(
+        "/api/v1/email/templates/WelcomeEmail",
+        json={
+            "subject": "Welcome aboard, {{ recipient.name }}",
+            "textContent": "Welcome, {{ recipient.name }}.",
+        },
+    ).raise_for_status()
     return token, first["id"]
+
+
+def open_history(page: Page) -> None:
+    page.get_by_role("button", name="History").click()
+    page.get_by_role("dialog").get_by_role("button", name="Version 1").click()
+
+
+def show_insights(page: Page) -> None:
+    page.get_by_role("heading", name="Most common failure reasons").scroll_into_view_if_needed()
+
+
+def show_sent(page: Page) -> None:
+    page.get_by_role("button", name="Show the email").click()
+    page.get_by_test_id("sent-subject").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="The email as sent").scroll_into_view_if_needed()
 
 
 def shoot(page: Page, name: str, ready: str) -> None:
@@ -139,7 +162,15 @@ def main() -> None:
                 ("email-detail", f"/admin/emails/{email_id}", "Accepted by the mail server"),
                 ("delivery", "/admin/delivery?period=7d", "Emails per day"),
                 ("suppressions", "/admin/suppressions", "erin@example.com"),
+                ("template-history", "/admin/templates/WelcomeEmail", "Preview updated."),
+                ("email-sent", f"/admin/emails/{email_id}", "Accepted by the mail server"),
+                ("delivery-insights", "/admin/delivery?period=7d", "Slowest from queued to sent"),
             ]
+            actions = {
+                "template-history": open_history,
+                "email-sent": show_sent,
+                "delivery-insights": show_insights,
+            }
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(
                     executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
@@ -157,6 +188,9 @@ def main() -> None:
                             if only and name not in only:
                                 continue
                             page.goto(path)
+                            if name in actions:
+                                page.get_by_text(ready, exact=False).first.wait_for(timeout=30_000)
+                                actions[name](page)
                             shoot(page, f"admin-{name}-{device}-{scheme}", ready)
                             print(f"admin-{name}-{device}-{scheme}.png")
                         context.close()

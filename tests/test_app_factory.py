@@ -17,6 +17,8 @@ async def test_two_apps_in_one_process_share_no_state(database_url, tmp_path):
         assert one.verifier is not two.verifier and one.users is not two.users
         assert one.broadcast.sio is not two.broadcast.sio
         assert one.broadcast.manager is not two.broadcast.manager
+        assert one.renderer is not None and two.renderer is not None
+        assert one.renderer.threads is not two.renderer.threads and one.renderer.pool is not two.renderer.pool
     finally:
         await second.stop()
         await first.stop()

@@ -36,6 +36,7 @@ from ticket_comms.email.dev_mailbox import router as dev_mailbox_router
 from ticket_comms.email.dev_mailbox import sink as dev_mailbox
 from ticket_comms.email.ses_webhook import SnsCertificates
 from ticket_comms.email.templates import router as email_template_router
+from ticket_comms.email.templates.render_pool import TemplateRenderer
 from ticket_comms.errors import AppError
 from ticket_comms.gate import BodyGate
 from ticket_comms.notifications import router as notifications_router
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Any:
                 ImageLimits(settings.image_workers, settings.image_memory_bytes, settings.image_cpu_seconds)
             ),
             sns_certificates=SnsCertificates(),
+            renderer=TemplateRenderer(),
         )
         if ctx.verifier.jwks is not None:
             ctx.verifier.jwks.refresh_soon()  # in the background: the first sign-ins need not wait
@@ -183,6 +185,8 @@ def create_app(settings: Settings | None = None) -> Any:
             await ctx.storage.close()
             if ctx.image_workers is not None:
                 ctx.image_workers.close()
+            if ctx.renderer is not None:
+                ctx.renderer.close()
             await broadcaster.stop()
             await db.close()
             await watch.stop()

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ticket_comms.auth.tokens import TokenVerifier
     from ticket_comms.email.dev_mailbox.sink import DevMailbox
     from ticket_comms.email.ses_webhook import SnsCertificates
+    from ticket_comms.email.templates.render_pool import TemplateRenderer
     from ticket_comms.email.worker import Worker
     from ticket_comms.ratelimits import RateLimits
     from ticket_comms.realtime.broadcast import Broadcaster
@@ -38,3 +39,5 @@ class AppContext:
     image_workers: ImageWorkers | None = None
     # SNS signing certificates fetched for the SES webhook (one cache per app, not per process).
     sns_certificates: SnsCertificates | None = None
+    # Template rendering threads and capped worker processes (one set per app, closed with it).
+    renderer: TemplateRenderer | None = None

@@ -5,6 +5,7 @@ the suppression search."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -57,7 +58,7 @@ def test_history_shows_who_and_a_diff_and_restores_an_old_version(people, pages)
     dialog = page.get_by_role("dialog")
     versions = dialog.get_by_role("list", name="Versions")
     expect(versions.get_by_role("listitem")).to_have_count(2)
-    expect(versions.get_by_role("listitem").first).to_contain_text(admin.id)
+    expect(versions.get_by_role("listitem").first).to_contain_text("Ada Admin")
     versions.get_by_role("button", name=re.compile(r"^Version 1")).click()
     expect(dialog.get_by_text("removed: <p>First draft</p>")).to_be_attached()
     expect(dialog.get_by_text("added: <p>Second draft</p>")).to_be_attached()
@@ -128,3 +129,19 @@ def test_the_email_as_sent_shows_with_its_code_redacted(people, pages):
     expect(frame.get_by_text("[redacted]", exact=True)).to_be_visible()
     assert "246810" not in page.content()
     assert page.locator('iframe[title="The email as sent"]').get_attribute("sandbox") == ""
+
+
+def test_the_dashboard_shows_the_insights_the_api_returns(people, pages):
+    admin, ivo = people("Ada Admin", "admin"), people("Ivo Petrov")
+    wait_status(admin, send_quote(admin, ivo), "Sent")
+    page = pages.open(admin, "/admin/delivery?period=7d")
+    slowest = page.get_by_role("list", name="Slowest emails")
+    expect(slowest.get_by_role("link").first).to_be_visible()
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=6)
+    insights = admin.http.get("/api/v1/email/stats/insights", params={"from": start.isoformat()}).json()
+    assert insights["slowest"], insights
+    expect(slowest.get_by_role("listitem")).to_have_count(len(insights["slowest"]))
+    expect(page.get_by_role("table", name=re.compile("by time from queued to sent"))).to_be_visible()
+    slowest.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/admin/emails/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()

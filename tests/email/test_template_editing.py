@@ -135,6 +135,8 @@ async def test_every_save_keeps_a_version_that_can_be_restored(admin: Any) -> No
         items[0]["createdBy"] == "root" and items[2]["createdBy"] is None
     )  # 1: what was there before history
     assert items[2]["htmlContent"] == shipped["htmlContent"]
+    # Who, by name when the user is known (the token's name or address), else by id.
+    assert items[0]["createdByName"] and items[2]["createdByName"] is None
 
     one = await admin.get(f"{BASE}/TicketCompleted/versions/{items[1]['id']}")
     assert one.status_code == 200 and one.json() == items[1]

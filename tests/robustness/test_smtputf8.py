@@ -14,6 +14,9 @@ import pytest
 
 from tests.conftest import make_settings, start_app
 from tests.email.support import MAIL_SETTINGS, Mail, Sink
+from tests.email.test_transports import ses_server
+
+__all__ = ["ses_server"]  # the moto SES fixture
 
 OTP = {"otp": {"code": "112233", "expiresInMinutes": 5}}
 
@@ -67,3 +70,23 @@ async def test_a_non_ascii_mailbox_uses_smtputf8_or_fails_permanently(mail: Mail
     assert caught.rcpt_tos == ["ann@xn--bcher-kva.example"]
     assert "SMTPUTF8" not in caught.mail_options
     assert caught.header("To") == "Ann <ann@xn--bcher-kva.example>"
+
+
+async def test_ses_refuses_a_non_ascii_local_part_permanently(
+    database_url: str, tmp_path: Path, ses_server: Any
+) -> None:
+    app = await start_app(make_settings(database_url, tmp_path, **{**MAIL_SETTINGS, "email_provider": "ses"}))
+    mail = Mail(app, Sink())
+    try:
+        ses_server.create_email_identity(EmailIdentity="tickets.test")
+        entry = await mail.wait_status(await _send(mail, "jorg", "jörg@example.com", "Jörg"), "Failed")
+        assert entry["attempts"] == 1 and entry["errorMessage"].startswith("553 5.6.7")
+        assert "SMTPUTF8" in entry["errorMessage"]
+        # An internationalized domain alone is fine: SES gets it as IDNA.
+        entry = await mail.wait_status(await _send(mail, "ann", "ann@bücher.example", "Ann"), "Sent")
+        assert entry["attempts"] == 1
+    finally:
+        # The moto server is shared: leave it as found (tests/email/test_transports.py needs no identity).
+        ses_server.delete_email_identity(EmailIdentity="tickets.test")
+        await mail.close()
+        await app.stop()

@@ -11,7 +11,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ticket_comms.auth.deps import Admin
 from ticket_comms.deps import Ctx, json
-from ticket_comms.email import admin_sends, logs, sent_content, ses_webhook, suppressions, tracking
+from ticket_comms.email import (
+    admin_sends,
+    delivery_stats,
+    logs,
+    sent_content,
+    ses_webhook,
+    suppressions,
+    tracking,
+)
 from ticket_comms.errors import NotFound, TooLarge
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
@@ -72,6 +80,20 @@ async def stats(
     daily: bool = Query(False, description="add a per-day (UTC) series"),
 ):
     return json(await logs.stats(ctx, start=start, end=end, daily=daily))
+
+
+@router.get("/stats/insights", response_model=delivery_stats.DeliveryInsights)
+async def stats_insights(
+    ctx: Ctx,
+    _: Admin,
+    start: datetime | None = Query(None, alias="from"),
+    end: datetime | None = Query(None, alias="to"),
+):
+    """For the emails created in [from, to): delivery, bounce, complaint and failure rates, the most
+    common failure reasons (addresses taken out), how long sent emails waited (a histogram with p50 and
+    p95 bounds) and the slowest ones from queued to sent."""
+    logs.check_range(start, end)
+    return json(await delivery_stats.insights(ctx, start=start, end=end))
 
 
 @router.get("/suppressions", response_model=suppressions.SuppressionPage)

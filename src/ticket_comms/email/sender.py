@@ -20,7 +20,7 @@ from ticket_comms.context import AppContext
 from ticket_comms.email import outbox, templates
 from ticket_comms.email.addresses import bounce_address_for
 from ticket_comms.email.composer import Composer
-from ticket_comms.email.outbox import OUTBOX_CHANNEL, WORKER_LOCK_CLASS, Result, ResultWriter
+from ticket_comms.email.outbox import OUTBOX_CHANNEL, WORKER_LOCK_CLASS, Result, result_writer
 from ticket_comms.email.retry_policy import outcome, withdrawn_result
 from ticket_comms.email.transports import OutgoingEmail, SendResult, Transport
 from ticket_comms.errors import NotFound
@@ -60,7 +60,7 @@ class EmailSender:
         self.transport = transport
         self.concurrency = concurrency
         self.worker_id = random.randint(1, 2**31 - 1)
-        self.writer = ResultWriter(ctx.db, self.worker_id)
+        self.writer = result_writer(ctx.db, self.worker_id)
         self.composer = Composer(ctx)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()

@@ -1,13 +1,11 @@
 """What one push attempt's answer means for its outbox row, and recording it: the retry schedule
 (429/5xx/timeouts back off, or wait for `Retry-After`, never past the TTL), expired subscriptions
 (404/410) removed, and the group commit that writes results in batches before a push counts as done.
-The email worker's ResultWriter (email/worker.py) does the same for email logs."""
+Results are written by the group commit of ticket_comms/group_commit.py, as email results are."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +20,6 @@ from ticket_comms.push import delivery
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
-FLUSH_GATHER_SECONDS = 0.004
-RESULT_BATCH = 500
 
 # The outcomes, the subscriptions' last success, and the removal of expired subscriptions (their other
 # queued pushes lose the subscription and are cancelled when claimed), in one statement.
@@ -111,42 +107,6 @@ def result_for(settings: Settings, row: dict[str, Any], outcome: delivery.Outcom
         {"type": "deferred", "at": at, "detail": detail},
         now,
     )
-
-
-class GroupCommit:
-    """Results that arrive while a write is running go together in the next one; `put` returns once
-    its result is in the database."""
-
-    def __init__(self, write: Callable[[list[Result]], Awaitable[None]]):
-        self._write = write
-        self._pending: list[tuple[Result, asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def put(self, result: Result) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((result, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush())
-        await future
-
-    async def _flush(self) -> None:
-        while self._pending:
-            if len(self._pending) < RESULT_BATCH // 10:
-                await asyncio.sleep(FLUSH_GATHER_SECONDS)
-            batch, self._pending = self._pending[:RESULT_BATCH], self._pending[RESULT_BATCH:]
-            while True:
-                try:
-                    await self._write([r for r, _ in batch])
-                    break
-                except Exception as exc:
-                    # The rows stay claimed by us, so nobody else sends them while we wait for the database.
-                    log.warning(
-                        "could not record push results; retrying", extra={"fields": {"error": str(exc)}}
-                    )
-                    await asyncio.sleep(1)
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
 
 
 async def write_results(db: Database, worker_id: int, results: list[Result]) -> None:

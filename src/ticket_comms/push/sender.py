@@ -35,10 +35,11 @@ import psycopg
 
 from ticket_comms.config import Settings
 from ticket_comms.database import Database
+from ticket_comms.group_commit import GroupCommit
 from ticket_comms.observability import Metrics
 from ticket_comms.push import delivery
 from ticket_comms.push.outbox import OUTBOX_CHANNEL
-from ticket_comms.push.outcomes import GroupCommit, Result, result_for, write_results
+from ticket_comms.push.outcomes import Result, result_for, write_results
 from ticket_comms.push.vapid import VapidSigner
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class PushSender:
         self.metrics = metrics
         self.concurrency = concurrency
         self.worker_id = random.randint(1, 2**31 - 1)
-        self.writer = GroupCommit(self._write_results)
+        self.writer = GroupCommit(self._write_results, "push results")
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()

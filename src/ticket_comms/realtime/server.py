@@ -27,6 +27,7 @@ from ticket_comms.realtime import codec
 from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
 from ticket_comms.realtime.manager import LocalManager, RedisManager
+from ticket_comms.realtime.resync import reconcile_rooms
 from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
 from ticket_comms.wire import CamelModel
 
@@ -177,6 +178,8 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         logger=False,
         engineio_logger=False,
     )
+    if isinstance(manager, RedisManager):
+        manager.on_resubscribe = lambda: reconcile_rooms(manager, ctx_ref())
     expiry: dict[str, asyncio.TimerHandle] = {}
     typing_state: dict[str, Typing] = {}
     background = Background()

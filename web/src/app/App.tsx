@@ -7,7 +7,8 @@ import { msUntilExpiry, markExpired, sessionState, subscribeSession } from "@/li
 import { startSocket, stopSocket } from "@/lib/realtime/socket";
 import { resetThreads, wireThreads } from "@/lib/realtime/threads";
 import { rememberNames } from "@/lib/people";
-import { SignedOutScreen, useMe, type Me } from "@/features/auth";
+import { OfflineScreen, SignedOutScreen, useMe, type Me } from "@/features/auth";
+import { ApiError } from "@/lib/api/client";
 import { useLiveTickets, useTicketListData } from "./liveData";
 import { useLiveNotifications, useUnreadNotifications } from "@/features/notifications";
 
@@ -53,6 +54,9 @@ export function SignedInApp() {
 
 function Session() {
   const me = useMe();
+  // No answer at all (paused while the browser is offline, or a network failure) is not a lost session.
+  const unreachable = !navigator.onLine || me.fetchStatus === "paused" || (me.isError && !(me.error instanceof ApiError));
+  if (!me.data && unreachable) return <OfflineScreen onRetry={me.refetch} />;
   if (me.isError) return <SignedOutScreen reason="expired" />;
   if (!me.data) return <CenteredSpinner label="Signing in…" />;
   return <Routes me={me.data} />;

@@ -18,8 +18,8 @@ of rendering.py, so an edited template is compiled once per version per worker. 
 differ from what ships with the service come here (rendering.py decides): built-in templates render
 in-process, so sending email does not pay a process crossing per message.
 
-Calls are blocking and thread-safe (`render` is run in `executor`): the pool is shared by every event
-loop of the process.
+Calls are blocking and thread-safe (`render` runs in a thread): each app has its own pool, built with
+its TemplateRenderer (rendering.py) and closed with the app.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ CPU_SECONDS_PER_RENDER = 4
 # The watchdog inside the worker answers after RENDER_TIMEOUT_SECONDS; this is for a worker that cannot.
 WALL_SECONDS = 8.0
 START_SECONDS = 60.0
-
-executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="template-pool")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,4 +223,17 @@ def _result(template: Template, reply: tuple[Any, ...]) -> tuple[str, str, str]:
     raise TemplateRenderFailed(reply[1], details=details)
 
 
-pool = RenderPool(WORKERS)
+class TemplateRenderer:
+    """One app's rendering resources, built by the app factory and closed with it: the threads that
+    render shipped templates off the event loop (two match the cores), and the capped worker processes
+    for edited ones (started on first use) with the threads that wait on them."""
+
+    def __init__(self) -> None:
+        self.threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="template-render")
+        self.pool = RenderPool(WORKERS)
+        self.pool_threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="template-pool")
+
+    def close(self) -> None:
+        self.threads.shutdown(wait=False, cancel_futures=True)
+        self.pool_threads.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()

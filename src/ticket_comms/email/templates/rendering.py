@@ -25,14 +25,9 @@ unsubscribe}` and `app {name, url}` (`app` defaults to the configured name and p
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import re
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -59,6 +54,7 @@ from ticket_comms.email.templates.errors import (
     Unsafe,
 )
 from ticket_comms.email.templates.sandbox import HTML_ENV, MAX_OUTPUT_CHARS, TEXT_ENV, compile_source
+from ticket_comms.email.templates.watchdog import Watchdog
 from ticket_comms.errors import NotFound
 
 LAYOUT = builtin.LAYOUT
@@ -148,62 +144,10 @@ class _Compiled:
     text: jinja2.Template | None
 
 
-class _Watchdog:
-    """Interrupts renders that run past their deadline by raising `RenderTimeout` in their thread.
-
-    One daemon thread for the whole process, waking every 50 ms only while renders are running,
-    instead of a timer per render.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._deadlines: dict[int, float] = {}
-        self._interrupted: set[int] = set()
-        self._thread: threading.Thread | None = None
-
-    @contextmanager
-    def watch(self, seconds: float) -> Iterator[None]:
-        ident = threading.get_ident()
-        with self._lock:
-            self._deadlines[ident] = time.monotonic() + seconds
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="template-watchdog", daemon=True)
-                self._thread.start()
-        self._wake.set()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._deadlines.pop(ident, None)
-                if ident in self._interrupted:
-                    # Interrupted just as the render finished: drop the pending exception so it cannot
-                    # surface later in the pool's own code (it is raised here, inside the caller's try,
-                    # or not at all).
-                    self._interrupted.discard(ident)
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(0.05)
-            now = time.monotonic()
-            with self._lock:
-                for ident, deadline in list(self._deadlines.items()):
-                    if deadline <= now:
-                        # Under the lock, so the thread is still inside `watch` and catches it there.
-                        del self._deadlines[ident]
-                        self._interrupted.add(ident)
-                        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                            ctypes.c_ulong(ident), ctypes.py_object(RenderTimeout)
-                        )
-                if not self._deadlines:
-                    self._wake.clear()
-
-
-_watchdog = _Watchdog()
-# Renders run off the event loop so a slow template cannot stall it; two threads match the cores.
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="template-render")
+# One per process by nature: it interrupts threads of this process.
+_watchdog = Watchdog()
+# Per process, not per app: compiled templates are keyed by (id, updated_at), never change once
+# compiled, and are what a render worker process keeps too; two apps in one process may share them.
 _cache_lock = threading.Lock()
 _compiled_cache: LRUCache[tuple[UUID, datetime], _Compiled] = LRUCache(maxsize=512)
 
@@ -231,6 +175,12 @@ def forget(template_id: UUID) -> None:
     with _cache_lock:
         for key in [k for k in _compiled_cache if k[0] == template_id]:
             _compiled_cache.pop(key, None)
+
+
+def renderer_of(ctx: AppContext) -> render_pool.TemplateRenderer:
+    if ctx.renderer is None:  # a context not built by the app factory (scripts, the email worker)
+        ctx.renderer = render_pool.TemplateRenderer()
+    return ctx.renderer
 
 
 def _stream(
@@ -348,10 +298,11 @@ async def render_template(
         raise MissingVariables(missing, template.name)
     loop = asyncio.get_running_loop()
     variables = _variables(ctx, context)
+    renderer = renderer_of(ctx)
     if is_shipped(template) and (layout is None or is_shipped(layout)):
-        return await loop.run_in_executor(_executor, _render_guarded, template, layout, variables)
+        return await loop.run_in_executor(renderer.threads, _render_guarded, template, layout, variables)
     subject, html, text = await loop.run_in_executor(
-        render_pool.executor, render_pool.pool.render, template, layout, variables
+        renderer.pool_threads, renderer.pool.render, template, layout, variables
     )
     return Rendered(subject=subject, html=html, text=text, template=template)
 
@@ -396,7 +347,8 @@ def warm_up() -> None:
     now = datetime.now().astimezone()
     sample = Template(UUID(int=0), "warm-up", "{{ a }}", "<p>{{ a }}</p>", None, (), True, now, now)
     _render_guarded(sample, None, {"a": "x"})
-    forget(sample.id)
+    with _cache_lock:
+        _compiled_cache.pop((sample.id, sample.updated_at), None)
 
 
 SELECT_WITH_LAYOUT = "SELECT * FROM email_templates WHERE name = ANY(%(names)s)"

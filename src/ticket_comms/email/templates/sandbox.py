@@ -22,6 +22,7 @@ from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes, pass_eval_con
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ticket_comms.email.markdown import markdown_filter
 from ticket_comms.email.templates.errors import TemplateInvalid, Unsafe
 from ticket_comms.email.templates.filters import button, format_currency, format_date, humanize
 
@@ -198,6 +199,7 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
         self.globals.update(range=_safe_range, button=button)
         _wrap_filters(self.filters)
         self.filters.update(formatCurrency=format_currency, formatDate=format_date, humanize=humanize)
+        self.filters["markdown"] = markdown_filter  # chat Markdown, sanitized (email/markdown.py)
 
     def concat_markup(self, parts: tuple[Any, ...]) -> str:
         _check_arguments(parts, {})

@@ -149,6 +149,7 @@ class TemplateVersionOut(BaseModel):
     createdBy: str | None = Field(
         description="The id of the user who saved it (null: before history was kept)"
     )
+    createdByName: str | None = Field(default=None, description="That user's name or address, when known")
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> TemplateVersionOut:
@@ -161,6 +162,7 @@ class TemplateVersionOut(BaseModel):
             variables=list(row["variables"] or ()),
             createdAt=iso(row["created_at"]) or "",
             createdBy=row["created_by"],
+            createdByName=row.get("created_by_name"),
         )
 
 

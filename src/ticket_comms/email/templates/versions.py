@@ -17,6 +17,10 @@ from ticket_comms.email.templates.rendering import Template, forget
 from ticket_comms.email.templates.schemas import TemplateOut, TemplateVersionList, TemplateVersionOut
 from ticket_comms.errors import NotFound
 
+WITH_AUTHOR = (
+    "SELECT v.*, coalesce(u.name, u.email) AS created_by_name "
+    "FROM email_template_versions v LEFT JOIN users u ON u.id = v.created_by"
+)
 SOURCE_COLUMNS = ("subject", "html_content", "text_content", "variables")
 
 KEEP = """
@@ -61,14 +65,14 @@ async def _template_id(ctx: AppContext, name: str) -> UUID:
 async def list_versions(ctx: AppContext, name: str) -> TemplateVersionList:
     template_id = await _template_id(ctx, name)
     rows = await ctx.db.fetch_all(
-        "SELECT * FROM email_template_versions WHERE template_id = %s ORDER BY version DESC", (template_id,)
+        f"{WITH_AUTHOR} WHERE v.template_id = %s ORDER BY v.version DESC", (template_id,)
     )
     return TemplateVersionList(items=[TemplateVersionOut.of(r) for r in rows])
 
 
 async def _version(conn: Connection, template_id: UUID, version_id: UUID) -> dict[str, Any]:
     cur = await conn.execute(
-        "SELECT * FROM email_template_versions WHERE id = %s AND template_id = %s", (version_id, template_id)
+        f"{WITH_AUTHOR} WHERE v.id = %s AND v.template_id = %s", (version_id, template_id)
     )
     row = await cur.fetchone()
     if row is None:

@@ -205,6 +205,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/email/stats/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stats Insights
+         * @description For the emails created in [from, to): delivery, bounce, complaint and failure rates, the most
+         *     common failure reasons (addresses taken out), how long sent emails waited (a histogram with p50 and
+         *     p95 bounds) and the slowest ones from queued to sent.
+         */
+        get: operations["stats_insights_api_v1_email_stats_insights_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/email/suppressions": {
         parameters: {
             query?: never;
@@ -1027,6 +1049,48 @@ export interface components {
              */
             status: string;
         };
+        /** DeliveryInsights */
+        DeliveryInsights: {
+            /** Complaints */
+            complaints: number;
+            /**
+             * Queuetosent
+             * @description How long sent emails waited from queued to sent
+             */
+            queueToSent: components["schemas"]["QueueBucket"][];
+            /**
+             * Queuetosentp50Under
+             * @description Half the sent emails waited less than this (s)
+             */
+            queueToSentP50Under: number | null;
+            /**
+             * Queuetosentp95Under
+             * @description 95% of the sent emails waited less than this (s)
+             */
+            queueToSentP95Under: number | null;
+            rates: components["schemas"]["DeliveryRates"];
+            /** Slowest */
+            slowest: components["schemas"]["SlowEmail"][];
+            /** Topfailures */
+            topFailures: components["schemas"]["FailureReason"][];
+        };
+        /**
+         * DeliveryRates
+         * @description Shares of the emails the mail server accepted (ever sent), 0..1; null when none was sent.
+         */
+        DeliveryRates: {
+            /** Bounce */
+            bounce: number | null;
+            /** Complaint */
+            complaint: number | null;
+            /** Delivery */
+            delivery: number | null;
+            /**
+             * Failure
+             * @description Failed emails as a share of all emails of the period
+             */
+            failure: number | null;
+        };
         /** DevSignIn */
         DevSignIn: {
             /** Userid */
@@ -1166,6 +1230,16 @@ export interface components {
             deliveries: components["schemas"]["Delivery"][];
             /** Eventid */
             eventId: string;
+        };
+        /** FailureReason */
+        FailureReason: {
+            /** Count */
+            count: number;
+            /**
+             * Reason
+             * @description The server's reply or diagnostic, addresses replaced by <address>
+             */
+            reason: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1480,6 +1554,16 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** QueueBucket */
+        QueueBucket: {
+            /** Count */
+            count: number;
+            /**
+             * Underseconds
+             * @description The bucket's upper bound; null: the rest (slower)
+             */
+            underSeconds: number | null;
+        };
         /** QueuedOut */
         QueuedOut: {
             /** Emaillogid */
@@ -1639,6 +1723,21 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** SlowEmail */
+        SlowEmail: {
+            /** Id */
+            id: string;
+            /** Queuedat */
+            queuedAt: string;
+            /** Recipientemail */
+            recipientEmail: string;
+            /** Seconds */
+            seconds: number;
+            /** Sentat */
+            sentAt: string;
+            /** Templatename */
+            templateName: string;
+        };
         /**
          * Subscribe
          * @description What `PushSubscription.toJSON()` gives in the browser (its `expirationTime` is ignored).
@@ -1746,6 +1845,11 @@ export interface components {
              * @description The id of the user who saved it (null: before history was kept)
              */
             createdBy: string | null;
+            /**
+             * Createdbyname
+             * @description That user's name or address, when known
+             */
+            createdByName?: string | null;
             /** Htmlcontent */
             htmlContent: string;
             /** Id */
@@ -2208,6 +2312,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EmailStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stats_insights_api_v1_email_stats_insights_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryInsights"];
                 };
             };
             /** @description Validation Error */

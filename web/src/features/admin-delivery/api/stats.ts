@@ -42,3 +42,15 @@ export function everyDay(from: string, daily: DailyStats[], now = new Date()): D
   }
   return out;
 }
+
+export type DeliveryInsights = Schemas["DeliveryInsights"];
+
+/** Rates, the most common failure reasons, queue times and the slowest sends of the period (server SQL). */
+export function useDeliveryInsights(from: string) {
+  return useQuery({
+    queryKey: ["admin", "emailInsights", from],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/email/stats/insights", { signal, params: { query: { from } } })),
+    placeholderData: keepPreviousData,
+    refetchInterval: 60_000,
+  });
+}

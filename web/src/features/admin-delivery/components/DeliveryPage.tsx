@@ -9,6 +9,7 @@ import { cn } from "@/lib/classNames";
 import { LoadError, PageHeader, formatDay } from "@/features/admin-layout";
 import { PERIODS, everyDay, periodStart, useEmailStats, type EmailStats } from "../api/stats";
 import { DeliveryChart, SERIES } from "./DeliveryChart";
+import { DeliveryInsightsPanel } from "./DeliveryInsights";
 
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
 const count = new Intl.NumberFormat();
@@ -143,6 +144,7 @@ function Dashboard({ stats, from, periodLabel }: { stats: EmailStats; from: stri
           </div>
         </section>
       )}
+      {stats.total > 0 && <DeliveryInsightsPanel from={from} />}
     </div>
   );
 }

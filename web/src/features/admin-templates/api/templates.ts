@@ -32,6 +32,7 @@ export interface TemplateVersion {
   textContent: string | null;
   createdAt: string;
   createdBy: string | null;
+  createdByName?: string | null;
 }
 
 /** The fields of a template the editor changes. */
@@ -91,10 +92,14 @@ export function useSaveTemplate(name: string) {
 /** Switch a template on or off from the list (each row saves against its own `updatedAt`). */
 export function useToggleActive() {
   const store = useStoreTemplate();
+  const qc = useQueryClient();
   return useMutation({
     mutationFn: (t: Template) =>
       fetchJson<Template>(path(t.name), { method: "PUT", body: JSON.stringify({ isActive: !t.isActive, updatedAt: t.updatedAt }) }),
     onSuccess: store,
+    // A refusal (409 `stale_template`: saved elsewhere since the list loaded) reloads the list, so the
+    // next click works on what is there now.
+    onError: () => void qc.invalidateQueries({ queryKey: templateKeys.all }),
   });
 }
 

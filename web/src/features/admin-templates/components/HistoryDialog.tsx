@@ -39,7 +39,7 @@ export function HistoryDialog({ name, open, onOpenChange, current, onRestored }:
                   <span className="font-medium text-ink-strong">Version {v.version}</span>
                   <span className="block text-xs text-muted">
                     {formatDateTime(v.createdAt)}
-                    {v.createdBy ? ` · ${v.createdBy}` : ""}
+                    {v.createdBy ? ` · ${v.createdByName ?? v.createdBy}` : " · before history was kept"}
                   </span>
                 </button>
               </li>

@@ -250,6 +250,11 @@ function Editor({ initial }: { initial: Template }) {
           {sendTest.error instanceof ApiError && (sendTest.error.status === 404 || sendTest.error.status === 405) && " This server cannot send test emails yet."}
         </p>
       )}
+      {toggle.isError && (
+        <p role="alert" className="mb-3 rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-500/40 dark:bg-red-500/10 dark:text-red-200">
+          Not switched {base.isActive ? "off" : "on"}: {toggle.error.message}
+        </p>
+      )}
       {saveResult?.kind === "stale" && (
         <div role="alert" className="mb-3 flex flex-wrap items-center gap-3 rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-500/40 dark:bg-amber-500/10 dark:text-amber-100">
           <span className="min-w-0 flex-1">Someone else saved this template after you opened it. Your changes are not saved.</span>

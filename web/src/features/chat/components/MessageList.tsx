@@ -89,16 +89,39 @@ export const MessageList = forwardRef<
   }, [ownSendCount, scrollToBottom]);
 
   // Items are measured only as they are drawn, so the total height keeps changing for a moment after
-  // the list opens: until the reader touches it (or 2 s pass), each change re-applies the opening place.
+  // the list opens: each change re-applies the opening place, until the reader touches the list (at
+  // the bottom: for as long as they have not; at a message: for 2 s at most).
   const opening = useRef(initialIndex);
+  const scroller = useRef<HTMLElement | null>(null);
   const settleUntil = useRef(Date.now() + 2000);
+  const touched = useRef(false);
+  // Whether the bottom opening was reached once: before that, a `startReached` is the list's own first
+  // frames (a phone measuring tall images), not the reader scrolling up.
+  const settled = useRef(false);
+  // The list's real height, not MAX_SAFE_INTEGER: Chromium's mobile emulation ignored that huge offset
+  // (phones opened at the top).
+  const bottomTop = () => scroller.current?.scrollHeight ?? Number.MAX_SAFE_INTEGER;
   const reapplyOpening = useCallback(() => {
-    if (Date.now() > settleUntil.current || focused.current) return;
-    if (opening.current === "LAST") virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
-    else virtuoso.current?.scrollToIndex({ index: opening.current, align: "start", behavior: "auto" });
+    if (focused.current) return;
+    if (opening.current === "LAST") {
+      if (!touched.current) virtuoso.current?.scrollTo({ top: bottomTop() });
+    } else if (Date.now() <= settleUntil.current) {
+      virtuoso.current?.scrollToIndex({ index: opening.current, align: "start", behavior: "auto" });
+    }
   }, []);
   const stopSettling = useCallback(() => {
     settleUntil.current = 0;
+    touched.current = true;
+  }, []);
+  // A list opened at the bottom can drift up by part of a message without any change in height (seen
+  // with long histories, cause not found); a reader who has not touched the list is brought back down,
+  // so they keep following new messages. Far from the bottom is not drift: left alone.
+  const onAtBottomChange = useCallback((bottom: boolean) => {
+    setAtBottom(bottom);
+    if (bottom && opening.current === "LAST") settled.current = true;
+    const el = scroller.current;
+    if (bottom || touched.current || focused.current || opening.current !== "LAST" || !el) return;
+    if (el.scrollHeight - el.clientHeight - el.scrollTop < 250) virtuoso.current?.scrollTo({ top: bottomTop() });
   }, []);
   useEffect(() => {
     const timers = [50, 300, 800, 1500].map((ms) => setTimeout(reapplyOpening, ms));
@@ -148,7 +171,7 @@ export const MessageList = forwardRef<
   );
 
   return (
-    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling}>
+    <div className="relative min-h-0 flex-1" onWheel={stopSettling} onTouchStart={stopSettling} onKeyDown={stopSettling} onPointerDown={stopSettling}>
       <Virtuoso<Row, ListContext>
         ref={virtuoso}
         role="log"
@@ -166,10 +189,15 @@ export const MessageList = forwardRef<
         followOutput={(bottom) => (bottom ? "auto" : false)}
         alignToBottom
         atBottomThreshold={80}
-        atBottomStateChange={setAtBottom}
+        atBottomStateChange={onAtBottomChange}
+        scrollerRef={(el) => {
+          scroller.current = el instanceof HTMLElement ? el : null;
+        }}
         startReached={() => {
-          // Reaching the top is the reader's doing: the opening place is no longer re-applied.
-          settleUntil.current = 0;
+          // Reaching the top is the reader's doing (once the opening place was reached): it is no
+          // longer re-applied.
+          if (opening.current !== "LAST") settleUntil.current = 0;
+          else if (settled.current) touched.current = true;
           if (hasOlder && !loadingOlder) onLoadOlder();
         }}
         rangeChanged={rangeChanged}

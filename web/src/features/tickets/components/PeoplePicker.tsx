@@ -46,7 +46,8 @@ export function PeoplePicker({
   const search = usePeopleSearch(q, open);
   const text = value.trim();
   const found: Person[] = (search.data ?? []).filter((p) => !exclude.includes(p.id));
-  const byId = text && !exclude.includes(text) && !found.some((p) => p.id === text);
+  // Offered only for what could be an id (no spaces, a few characters), not for every letter typed.
+  const byId = text.length >= 3 && !/\s/.test(text) && !exclude.includes(text) && !found.some((p) => p.id === text);
   const options: Picked[] = [...found, ...(byId ? [{ id: text, name: text }] : [])];
   const shown = open && (options.length > 0 || search.isFetching || !!q);
   const current = Math.min(active, options.length - 1);
