@@ -132,6 +132,8 @@ def server(
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "WEB_DIST": str(web_dist),
         "LOG_LEVEL": "WARNING",
+        # Ticket emails carry reply addresses, so a test can answer one by email.
+        "REPLY_DOMAIN": "reply.localhost",
     }
     env.pop("REDIS_URL", None)
     log = (data / "serve.log").open("w")

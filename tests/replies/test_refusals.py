@@ -3,6 +3,10 @@ reason, and never becomes a message or a 500."""
 
 from __future__ import annotations
 
+import os
+from email.message import EmailMessage
+from email.policy import SMTP
+
 import aiosmtplib
 import psycopg
 import pytest
@@ -138,6 +142,7 @@ async def test_a_20_mib_mail_is_refused_and_recorded(mail: Mail):
     (record,) = (await mail.admin.get("/api/v1/email/inbound", params={"outcome": "Refused"})).json()["items"]
     assert record["reason"] == "too_large" and record["sizeBytes"] == len(big)
     assert record["fromAddress"] == "bob@example.com" and record["toAddress"] == email.header("Reply-To")
+    assert record["ticketId"] == ticket_id and record["userId"] == "bob"
     assert await messages(mail, ticket_id) == []
 
 
@@ -162,3 +167,42 @@ async def test_the_listener_refuses_an_announced_oversize_mail_at_mail_from(mail
     (record,) = (await mail.admin.get("/api/v1/email/inbound")).json()["items"]
     assert (record["channel"], record["reason"], record["sizeBytes"]) == ("smtp", "too_large", size)
     assert record["fromAddress"] == "bob@example.com"
+
+
+async def test_the_listener_records_an_oversize_mail_that_announced_no_size(mail: Mail):
+    """aiosmtpd discards an oversized mail's data before answering 552; it is still recorded, with its
+    headers and the bytes it sent, and the connection goes on to take the next mail."""
+    ticket_id, (email,) = await new_ticket(mail, "alice", "bob")
+    big = EmailMessage()
+    big["From"] = "Bob Smith <bob@example.com>"
+    big["To"] = email.header("Reply-To")
+    big["Subject"] = "Re: " + email.header("Subject")
+    big["Message-ID"] = "<big-unannounced@mail.example.com>"
+    big.set_content("The photos of the tap.")
+    big.add_attachment(os.urandom(8 * 1024 * 1024), maintype="image", subtype="jpeg", filename="tap.jpg")
+    raw = big.as_bytes(policy=SMTP)
+    limit = mail.app.settings.reply_max_bytes
+    assert len(raw) > limit
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=mail.app.settings.inbound_smtp_port)
+    async with client:
+        await client.ehlo()
+        await client.mail("bob@example.com")  # no SIZE=
+        await client.rcpt(email.header("Reply-To"))
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused_at:
+            await client.data(raw)
+        assert refused_at.value.code == 552
+        # The same connection still takes a mail of a fitting size.
+        await client.sendmail(
+            "bob@example.com", [email.header("Reply-To")], reply_to(email, "gmail_en_top_posted.eml")
+        )
+    # Found under its ticket: the reply address it was sent to names it.
+    items = (await mail.admin.get("/api/v1/email/inbound", params={"ticketId": ticket_id})).json()["items"]
+    assert [i["outcome"] for i in items] == ["Accepted", "Refused"]
+    record = items[1]
+    assert (record["channel"], record["reason"]) == ("smtp", "too_large")
+    assert record["sizeBytes"] > limit and record["sizeBytes"] >= len(raw)
+    assert record["fromAddress"] == "bob@example.com"
+    assert record["toAddress"] == email.header("Reply-To").lower()
+    assert record["messageId"] == "<big-unannounced@mail.example.com>"
+    assert record["subject"] == "Re: " + email.header("Subject")
+    assert len(await messages(mail, ticket_id)) == 1  # only the fitting reply's text

@@ -13,7 +13,7 @@ from ticket_comms.email import delivery_reports
 from ticket_comms.email.reply_addresses import is_reply_address
 from ticket_comms.replies import records
 from ticket_comms.replies.parse import ParsedMail, parse_mail, read_headers
-from ticket_comms.replies.service import accept_reply
+from ticket_comms.replies.service import accept_reply, named_by
 
 
 def _reply_address(ctx: AppContext, mail: ParsedMail, envelope: list[str]) -> str | None:
@@ -58,7 +58,9 @@ async def refuse_too_large(
     """Record a mail refused for its size, from its headers (`head`: the first bytes of it)."""
     mail = await asyncio.to_thread(read_headers, head, size)
     envelope = [a.lower() for a in envelope_to or []]
-    address = _reply_address(ctx, mail, envelope) or next(iter(envelope or mail.recipients), None)
+    reply = _reply_address(ctx, mail, envelope)
+    found = await named_by(ctx, reply) if reply else {}
+    address = reply or next(iter(envelope or mail.recipients), None)
     async with ctx.db.connection() as conn:
         saved = await records.record(
             conn,
@@ -68,19 +70,19 @@ async def refuse_too_large(
             outcome="Refused",
             reason="too_large",
             detail=f"{size} bytes; the limit is {ctx.settings.reply_max_bytes}",
+            **found,
         )
     return records.InboundEmailOut.of(saved).model_dump()
 
 
 def smtp_handlers(ctx: AppContext) -> tuple[Any, Any]:
     """What the inbound SMTP listener (email/inbound_smtp.py) calls: receive a mail, record one refused
-    for the size it announced."""
+    for its size (announced, or found while it was sent)."""
 
     async def on_mail(raw: bytes, envelope_to: list[str]) -> Any:
         return await receive(ctx, raw, channel="smtp", envelope_to=envelope_to)
 
-    async def on_too_large(size: int, mail_from: str) -> Any:
-        head = f"From: <{mail_from.strip('<>')}>\r\n".encode()  # the envelope sender: all we know
-        return await refuse_too_large(ctx, head, size, channel="smtp")
+    async def on_too_large(head: bytes, size: int, envelope_to: list[str]) -> Any:
+        return await refuse_too_large(ctx, head, size, channel="smtp", envelope_to=envelope_to)
 
     return on_mail, on_too_large

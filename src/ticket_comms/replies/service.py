@@ -68,6 +68,16 @@ async def _token(ctx: AppContext, address: str) -> tuple[dict[str, Any], dict[st
     return dict(row), found
 
 
+async def named_by(ctx: AppContext, address: str) -> dict[str, Any]:
+    """The ticket, recipient and email a reply address names, as record fields, when its signature checks
+    out (expired or not); nothing otherwise. For a mail refused before it is read (too large), so admins
+    still find it under its ticket."""
+    try:
+        return (await _token(ctx, address))[1]
+    except Refusal as refusal:
+        return refusal.fields
+
+
 def _check_sender(mail: ParsedMail, row: dict[str, Any], found: dict[str, Any]) -> None:
     """The From is the recipient the address was made for (their address then or now), not failing DMARC,
     and the recipient is still in the ticket."""

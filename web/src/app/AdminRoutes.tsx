@@ -6,6 +6,7 @@ import { TemplateEditorPage, TemplatesPage } from "@/features/admin-templates";
 import { EmailDetailPage, EmailsPage } from "@/features/admin-emails";
 import { DeliveryPage } from "@/features/admin-delivery";
 import { SuppressionsPage } from "@/features/admin-suppressions";
+import { InboundPage } from "@/features/admin-inbound";
 import { NotFound } from "./NotFound";
 
 export default function AdminRoutes() {
@@ -18,6 +19,7 @@ export default function AdminRoutes() {
         { path: "templates/:name", element: <TemplateEditorPage /> },
         { path: "emails", element: <EmailsPage /> },
         { path: "emails/:id", element: <EmailDetailPage /> },
+        { path: "inbound", element: <InboundPage /> },
         { path: "delivery", element: <DeliveryPage /> },
         { path: "suppressions", element: <SuppressionsPage /> },
         { path: "*", element: <NotFound /> },

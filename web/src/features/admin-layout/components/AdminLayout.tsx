@@ -1,11 +1,12 @@
-// The admin console's frame: a section nav (Templates, Email log, Delivery, Suppressions) above each screen.
+// The admin console's frame: a section nav (Templates, Email log, Inbound mail, Delivery, Suppressions) above each screen.
 import { NavLink, Outlet } from "react-router";
-import { BarChart3, FileCode2, Inbox, ShieldOff } from "lucide-react";
+import { BarChart3, FileCode2, Inbox, MailOpen, ShieldOff } from "lucide-react";
 import { cn } from "@/lib/classNames";
 
 const SECTIONS = [
   { to: "/admin/templates", label: "Templates", icon: FileCode2 },
   { to: "/admin/emails", label: "Email log", icon: Inbox },
+  { to: "/admin/inbound", label: "Inbound mail", icon: MailOpen },
   { to: "/admin/delivery", label: "Delivery", icon: BarChart3 },
   { to: "/admin/suppressions", label: "Suppressions", icon: ShieldOff },
 ];
