@@ -113,15 +113,11 @@ export const MessageList = forwardRef<
     settleUntil.current = 0;
     touched.current = true;
   }, []);
-  // A list opened at the bottom can drift up by part of a message without any change in height (seen
-  // with long histories, cause not found); a reader who has not touched the list is brought back down,
-  // so they keep following new messages. Far from the bottom is not drift: left alone.
+  // (An earlier "drift" correction here brought a list opened at the bottom back down: the drift was
+  // the global CSS transition animating Virtuoso's spacer paddings, removed from index.css.)
   const onAtBottomChange = useCallback((bottom: boolean) => {
     setAtBottom(bottom);
     if (bottom && opening.current === "LAST") settled.current = true;
-    const el = scroller.current;
-    if (bottom || touched.current || focused.current || opening.current !== "LAST" || !el) return;
-    if (el.scrollHeight - el.clientHeight - el.scrollTop < 250) virtuoso.current?.scrollTo({ top: bottomTop() });
   }, []);
   useEffect(() => {
     const timers = [50, 300, 800, 1500].map((ms) => setTimeout(reapplyOpening, ms));
