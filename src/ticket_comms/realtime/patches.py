@@ -199,6 +199,20 @@ PATCHES: tuple[Patch, ...] = (
         "Applies our membership changes in channel order (so they are ordered with emits) and passes "
         "the rest on decoded.",
     ),
+    Patch(
+        "socketio.async_redis_manager.AsyncRedisManager._publish",
+        "manager.RedisManager._publish",
+        "Two publish attempts per emit, each reconnecting and logging an error when Redis is down.",
+        "After a failure, emits skip Redis for PUBLISH_PAUSE_SECONDS (local sockets still get them; "
+        "other processes' sockets catch up with `sync`) and the outage is logged once, not per emit.",
+    ),
+    Patch(
+        "socketio.async_redis_manager.AsyncRedisManager._redis_listen_with_retries",
+        "manager.RedisManager._redis_listen_with_retries",
+        "Resubscribes after a doubling pause of up to 60 s, logging every failed attempt.",
+        "The pause is capped at LISTEN_RETRY_MAX_SECONDS, so cross-process fan-out resumes within "
+        "seconds of Redis coming back; rooms are recomputed after resubscribing (realtime/resync.py).",
+    ),
     # uvicorn
     Patch(
         f"{_UVICORN_WS}.__init__",
