@@ -40,7 +40,8 @@ SHARD = "(pg_backend_pid() % 16)::smallint"
 def _contribution(source: str, sign: int) -> str:
     """One row per email of `source`: its hour, status and what it adds (sign 1) or takes away (-1)."""
     les = ", ".join(
-        f"{sign} * coalesce(sent_at - created_at < interval '{b} seconds', false)::int AS le_{b}" for b in BUCKETS
+        f"{sign} * coalesce(sent_at - created_at < interval '{b} seconds', false)::int AS le_{b}"
+        for b in BUCKETS
     )
     return f"""
     SELECT date_trunc('hour', created_at, 'UTC') AS hour, status, {sign} AS total,
@@ -112,11 +113,7 @@ def upgrade() -> None:
                                  '<[^>]*>|[^\s<>"'']+@[^\s<>"'']+', '<address>', 'g'), 160)
     $fn$""")
     new, old = "new_rows", "old_rows"
-    op.execute(
-        _function(
-            "email_rollup_insert", _apply([_contribution(new, 1)], [_reasons(new, 1)], SHARD)
-        )
-    )
+    op.execute(_function("email_rollup_insert", _apply([_contribution(new, 1)], [_reasons(new, 1)], SHARD)))
     op.execute(
         _function(
             "email_rollup_update",
@@ -125,11 +122,7 @@ def upgrade() -> None:
             ),
         )
     )
-    op.execute(
-        _function(
-            "email_rollup_delete", _apply([_contribution(old, -1)], [_reasons(old, -1)], SHARD)
-        )
-    )
+    op.execute(_function("email_rollup_delete", _apply([_contribution(old, -1)], [_reasons(old, -1)], SHARD)))
     op.execute(
         _function(
             # DELETE, not TRUNCATE: a TRUNCATE that lists the rollups too (test fixtures) is using them.
