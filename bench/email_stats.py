@@ -54,6 +54,29 @@ FROM email_logs WHERE created_at >= %(start)s AND created_at < %(end)s
 """
 
 
+# The write cost of the rollup triggers: a worker's group commit of 100 results (Pending -> Sent) in one
+# UPDATE, with the triggers and without them (session_replication_role = replica skips them), rolled back.
+BATCH = """
+UPDATE email_logs SET status = 'Sent', sent_at = now(), updated_at = now(),
+       events = events || '[{"type": "sent"}]'::jsonb
+WHERE id IN (SELECT id FROM email_logs WHERE status = 'Pending' ORDER BY created_at DESC LIMIT 100)
+"""
+
+
+def _write_cost(url: str) -> dict[str, dict[str, float]]:
+    out: dict[str, list[float]] = {"with_rollup": [], "without": []}
+    with psycopg.connect(url) as conn:
+        for _ in range(RUNS):
+            for name in out:
+                if name == "without":
+                    conn.execute("SET LOCAL session_replication_role = replica")
+                t0 = time.perf_counter()
+                conn.execute(BATCH)
+                out[name].append((time.perf_counter() - t0) * 1000)
+                conn.rollback()
+    return {name: percentiles(samples) for name, samples in out.items()}
+
+
 async def _time(call: Any) -> dict[str, float]:
     samples = []
     for _ in range(RUNS):
@@ -103,6 +126,7 @@ async def run() -> dict[str, Any]:
             want = await (await conn.execute(STRAIGHT, {"start": mid_start, "end": mid_end})).fetchone()
         assert want is not None
         result["exact"] = all(got[k] == want[k] for k in want)
+        result["update_100_ms"] = _write_cost(url)
         sample = await delivery_stats.insights(ctx, start=start, end=end)
         result["sample"] = sample.model_dump(exclude={"slowest"})
     finally:
