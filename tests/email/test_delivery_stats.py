@@ -171,6 +171,14 @@ async def test_rollup_answers_equal_a_straight_count_through_inserts_updates_and
         await other.execute(
             "DELETE FROM email_logs WHERE created_at < %s", (BASE + timedelta(hours=2, minutes=5),)
         )
+        # The hours it emptied keep no rollup rows (the shards folded, the zeros dropped).
+        for table in ("email_stats_hourly", "email_failure_reasons_hourly"):
+            left = await (
+                await conn.execute(
+                    f"SELECT count(*) AS n FROM {table} WHERE hour < %s", (BASE + timedelta(hours=2),)
+                )
+            ).fetchone()
+            assert left == {"n": 0}, table
         await conn.execute(SEED, {"tag": "c", "base": BASE, "first": 81, "last": 90})
         await _agrees_with_the_log(mail, conn)
         # Every rollup row sums to what the log holds, whichever shard wrote it.

@@ -9,7 +9,8 @@ counts instead of a scan of a million index entries.
 Kept exact by statement-level triggers with transition tables, in the transaction of every insert,
 update and delete of email_logs (the old rows' contribution taken out, the new rows' put in, grouped,
 so a batch of 100 status changes is one upsert per (hour, status) it touches; updates that change
-nothing counted, such as an appended `attempt` event, write nothing). TRUNCATE empties them.
+nothing counted, such as an appended `attempt` event, write nothing). A delete also folds the
+shards of the hours it touched and drops the rows left at zero (retention); TRUNCATE empties them.
 
 `shard` is the writing backend's pid modulo 16: concurrent workers that move emails of the same hour
 from Pending to Sent update different rows, instead of queueing behind one row lock until each other's
@@ -78,6 +79,32 @@ def _apply(parts: list[str], reason_parts: list[str], shard: str) -> str:
     """
 
 
+def _compact(step: str) -> str:
+    """Deletes (retention) fold the shards of the hours they touched into shard 0 and drop the rows
+    left all zero, so the rollups do not keep rows for hours the log no longer holds (one shard's
+    row holds deltas, e.g. -1 Pending where another backend queued the email, so it is rarely zero
+    on its own). `lock` first takes those rows in key order, the order every writer takes them in."""
+    touched = "hour IN (SELECT date_trunc('hour', created_at, 'UTC') FROM old_rows)"
+    if step == "lock":
+        return f"""
+    PERFORM 1 FROM email_stats_hourly WHERE {touched} ORDER BY hour, status, shard FOR UPDATE;
+    PERFORM 1 FROM email_failure_reasons_hourly WHERE {touched} ORDER BY hour, reason, shard FOR UPDATE;"""
+    sums = ", ".join(f"sum({c})" for c in COUNTS)
+    updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in COUNTS)
+    all_zero = " AND ".join(f"{c} = 0" for c in COUNTS)
+    return f"""
+    WITH gone AS (DELETE FROM email_stats_hourly WHERE {touched} AND shard <> 0 RETURNING *)
+    INSERT INTO email_stats_hourly AS t (hour, status, shard, {", ".join(COUNTS)})
+    SELECT hour, status, 0, {sums} FROM gone GROUP BY hour, status ORDER BY hour, status
+    ON CONFLICT (hour, status, shard) DO UPDATE SET {updates};
+    DELETE FROM email_stats_hourly WHERE {touched} AND shard = 0 AND {all_zero};
+    WITH gone AS (DELETE FROM email_failure_reasons_hourly WHERE {touched} AND shard <> 0 RETURNING *)
+    INSERT INTO email_failure_reasons_hourly AS t (hour, reason, shard, n)
+    SELECT hour, reason, 0, sum(n) FROM gone GROUP BY hour, reason ORDER BY hour, reason
+    ON CONFLICT (hour, reason, shard) DO UPDATE SET n = t.n + excluded.n;
+    DELETE FROM email_failure_reasons_hourly WHERE {touched} AND shard = 0 AND n = 0;"""
+
+
 def _function(name: str, body: str) -> str:
     return f"""
     CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -122,7 +149,14 @@ def upgrade() -> None:
             ),
         )
     )
-    op.execute(_function("email_rollup_delete", _apply([_contribution(old, -1)], [_reasons(old, -1)], SHARD)))
+    op.execute(
+        _function(
+            "email_rollup_delete",
+            _compact("lock")
+            + _apply([_contribution(old, -1)], [_reasons(old, -1)], SHARD)
+            + _compact("merge"),
+        )
+    )
     op.execute(
         _function(
             # DELETE, not TRUNCATE: a TRUNCATE that lists the rollups too (test fixtures) is using them.
