@@ -73,6 +73,12 @@ async def test_daily_stats_over_a_far_off_range_list_only_days_with_emails(mail:
         await mail.admin.get("/api/v1/email/stats", params={**params, "to": "0002-01-01T00:00:00Z"})
     ).json()
     assert none["total"] == 0 and none["daily"] == []
+    # Bounds next to year 1 and 9999 in other offsets (hour arithmetic there would overflow).
+    edge = {"from": "0001-01-01T00:00:00+05:00", "to": "9999-12-31T23:59:59-05:00"}
+    for path in ("/api/v1/email/stats", "/api/v1/email/stats/insights"):
+        r = await mail.admin.get(path, params=edge)
+        assert r.status_code == 200, r.text
+    assert (await mail.admin.get("/api/v1/email/stats", params=edge)).json()["total"] == 1
 
 
 # The hourly rollups (migration 0013, email/rollup.py) against a straight COUNT over email_logs.

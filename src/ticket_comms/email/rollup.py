@@ -15,6 +15,10 @@ from typing import Any
 
 QUEUE_BUCKETS = (1, 5, 30, 60, 300, 3600)
 HOUR = timedelta(hours=1)
+# No email is created before year 2 or after 9998: a bound beyond them bounds nothing (and hour
+# arithmetic next to year 1 or 9999 overflows), so it is moved to them, which keeps the answer exact.
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 1, 1, tzinfo=UTC)
 
 _HOUR_OF = "date_trunc('hour', created_at, 'UTC') AS hour"
 _LE = ", ".join(
@@ -46,6 +50,10 @@ def _floor(at: datetime) -> datetime:
 
 
 def split(start: datetime | None, end: datetime | None) -> Period:
+    if start is not None:
+        start = None if start < EARLIEST else min(start, LATEST)
+    if end is not None:
+        end = None if end > LATEST else max(end, EARLIEST)
     lo = None if start is None else _floor(start) + (HOUR if _floor(start) < start else timedelta(0))
     hi = None if end is None else _floor(end)
     if start is not None and end is not None and lo is not None and hi is not None and lo >= hi:
