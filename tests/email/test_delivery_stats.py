@@ -3,6 +3,7 @@ the queue-time histogram and the slowest sends, for a period; admins only; bad r
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -110,7 +111,7 @@ SELECT (created_at AT TIME ZONE 'UTC')::date::text AS date, count(*) AS total FR
 WHERE created_at >= %(start)s AND created_at < %(end)s GROUP BY 1 ORDER BY 1
 """
 STRAIGHT_REASONS = """
-SELECT regexp_replace(error_message, '<[^>]*>', '<address>', 'g') AS reason, count(*) AS count FROM email_logs
+SELECT regexp_replace(coalesce(error_message, '(no reply recorded)'), '<[^>]*>', '<address>', 'g') AS reason, count(*) AS count FROM email_logs
 WHERE status IN ('Failed', 'Bounced') AND created_at >= %(start)s AND created_at < %(end)s
 GROUP BY 1 ORDER BY 2 DESC, 1
 """
@@ -204,3 +205,29 @@ async def test_rollup_answers_equal_a_straight_count_through_inserts_updates_and
         await conn.execute("TRUNCATE email_logs CASCADE")
         empty = await (await conn.execute("SELECT count(*) AS n FROM email_stats_hourly")).fetchone()
         assert empty == {"n": 0}
+
+
+async def test_concurrent_writers_of_the_same_hours_neither_deadlock_nor_drift(mail: Mail) -> None:
+    """Workers committing batches of their own emails (as claimed) for the same hours at once, and a
+    delete among them: only the rollup rows are shared."""
+    url = mail.app.settings.database_url
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        await conn.execute(SEED, {"tag": "s", "base": BASE, "first": 0, "last": 199})
+
+    async def writer(n: int) -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as own:
+            for round_ in range(8):
+                statuses = ("Sent", "Delivered", "Failed", "Bounced")
+                await own.execute(
+                    "UPDATE email_logs SET status = %s, sent_at = coalesce(sent_at, now()) "
+                    "WHERE substr(message_id, 2)::int %% 6 = %s AND (substr(message_id, 2)::int + %s) %% 2 = 0",
+                    (statuses[(n + round_) % 4], n, round_),
+                )
+                if n == 0 and round_ == 4:
+                    await own.execute(
+                        "DELETE FROM email_logs WHERE created_at < %s", (BASE + timedelta(hours=1),)
+                    )
+
+    await asyncio.gather(*(writer(n) for n in range(6)))
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        await _agrees_with_the_log(mail, conn)
