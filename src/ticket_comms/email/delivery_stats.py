@@ -2,10 +2,10 @@
 reasons, and the slowest emails from queued to sent, for the emails created in [from, to).
 
 All of it is SQL over indexed columns, in one connection:
-- counts and a queue-time histogram in ONE pass over `ix_email_logs_created_at` (created_at with
-  status and sent_at included, so the scan is index-only on a vacuumed table);
-- failure reasons only over Failed and Bounced rows (`ix_email_logs_status_created`), grouped with the
-  addresses taken out of the server replies, so one reason is one line and not one line per recipient;
+- counts and a queue-time histogram summed over the hourly rollup (email/rollup.py: whole hours from
+  `email_stats_hourly`, the partial edge hours from email_logs), exact and kept by triggers;
+- failure reasons from `email_failure_reasons_hourly` the same way, grouped by `email_failure_reason`
+  (addresses taken out of the server replies), so one reason is one line and not one per recipient;
 - the slowest sends read in queue-time order from `ix_email_logs_queue_time`, stopping at the first
   few of the period;
 - complaints from the suppressions they caused (a small table), joined to the period's emails.
@@ -19,39 +19,29 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ticket_comms.context import AppContext
+from ticket_comms.email.rollup import QUEUE_BUCKETS, email_cells, reason_cells, total
 from ticket_comms.wire import iso
 
 TOP_REASONS = 5
 SLOWEST = 5
-REASON_CHARS = 160
+# A reason is cut at 160 characters by email_failure_reason() (migration 0013).
 
-# Queue-time buckets (upper bounds in seconds; the last is open): counted in the same pass as the
-# statuses, where an exact percentile would sort every email of the period.
-BUCKETS = (1, 5, 30, 60, 300, 3600)
-_BUCKET_SQL = ",\n       ".join(
-    [f"count(*) FILTER (WHERE sent_at - created_at < interval '{b} seconds') AS le_{b}" for b in BUCKETS]
+# Queue-time buckets (upper bounds in seconds; the last is open): counted per hour in the rollup
+# (cumulative le_* columns), where an exact percentile would sort every email of the period.
+BUCKETS = QUEUE_BUCKETS
+PASS_SUMS = ", ".join(
+    [
+        total("total", "total"),
+        total("total", "delivered", "Delivered"),
+        total("total", "bounced", "Bounced"),
+        total("total", "failed", "Failed"),
+        total("sent_ever", "sent_ever"),
+        *[total(f"le_{b}", f"le_{b}") for b in BUCKETS],
+    ]
 )
-PASS = f"""
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE status = 'Delivered') AS delivered,
-       count(*) FILTER (WHERE status = 'Bounced') AS bounced,
-       count(*) FILTER (WHERE status = 'Failed') AS failed,
-       count(sent_at) AS sent_ever,
-       {_BUCKET_SQL}
-FROM email_logs
-WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
-  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
-"""
-
 REASONS = f"""
-SELECT left(regexp_replace(coalesce(error_message, '(no reply recorded)'),
-                           '<[^>]*>|[^\\s<>"'']+@[^\\s<>"'']+', '<address>', 'g'), {REASON_CHARS}) AS reason,
-       count(*) AS count
-FROM email_logs
-WHERE status IN ('Failed', 'Bounced')
-  AND (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
-  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
-GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_REASONS}
+SELECT reason, sum(n)::bigint AS count FROM ({{cells}}) c
+GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT {TOP_REASONS}
 """
 
 SLOW = f"""
@@ -135,9 +125,11 @@ def _ratio(part: int, whole: int) -> float | None:
 
 async def insights(ctx: AppContext, *, start: datetime | None, end: datetime | None) -> DeliveryInsights:
     params = {"start": start, "end": end}
+    cells, cell_params = email_cells(start, end)
+    reason_sql, reason_params = reason_cells(start, end)
     async with ctx.db.connection() as conn:
-        row = await (await conn.execute(PASS, params)).fetchone()
-        reasons = await (await conn.execute(REASONS, params)).fetchall()
+        row = await (await conn.execute(f"SELECT {PASS_SUMS} FROM ({cells}) c", cell_params)).fetchone()
+        reasons = await (await conn.execute(REASONS.format(cells=reason_sql), reason_params)).fetchall()
         slow = await (await conn.execute(SLOW, params)).fetchall()
         complaint_row = await (await conn.execute(COMPLAINTS, params)).fetchone()
     assert row is not None and complaint_row is not None

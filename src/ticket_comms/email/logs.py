@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from ticket_comms.context import AppContext
+from ticket_comms.email.rollup import email_cells, total
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.pagination import decode_cursor, encode_cursor
 from ticket_comms.wire import iso
@@ -174,39 +175,16 @@ async def get_log(ctx: AppContext, log_id: UUID) -> dict[str, Any]:
     return EmailLogOut.of(row, with_events=True).dump()
 
 
-# Counts by status in one pass; the same columns serve the totals and the per-day series.
-COUNT_COLUMNS = """
-       count(*) AS total,
-       count(*) FILTER (WHERE status = 'Pending') AS pending,
-       count(*) FILTER (WHERE status = 'Sent') AS sent,
-       count(*) FILTER (WHERE status = 'Delivered') AS delivered,
-       count(*) FILTER (WHERE status = 'Bounced') AS bounced,
-       count(*) FILTER (WHERE status = 'Failed') AS failed,
-       count(*) FILTER (WHERE events @> '[{"type": "opened"}]'::jsonb) AS opened,
-       count(*) FILTER (WHERE events @> '[{"type": "clicked"}]'::jsonb) AS clicked
-FROM email_logs
-WHERE (%(start)s::timestamptz IS NULL OR created_at >= %(start)s)
-  AND (%(end)s::timestamptz IS NULL OR created_at < %(end)s)
-"""
-STATS = f"SELECT {COUNT_COLUMNS}"
-# One index-only range scan per UTC day (ix_email_logs_created_at includes status): a GROUP BY over the
-# day expression made the planner sort every email of the period first (it cannot tell there are few days).
-DAILY = f"""
-WITH bounds AS (
-    -- The days that hold emails, within the period: a far-off `from` or `to` adds no empty days to scan.
-    SELECT date_trunc('day', greatest(%(start)s::timestamptz, m.lo) AT TIME ZONE 'UTC') AS first_day,
-           least(%(end)s::timestamptz, m.hi + interval '1 day') AS stop
-    FROM (SELECT min(created_at) AS lo, max(created_at) AS hi FROM email_logs) m
+# Counts by status, summed over the period's hourly cells (email/rollup.py); the same columns serve the
+# totals and the per-day (UTC) series.
+SUMS = ",\n       ".join(
+    [
+        total("total", "total"),
+        *[total("total", s.lower(), s) for s in EMAIL_STATUSES],
+        total("opened", "opened"),
+        total("clicked", "clicked"),
+    ]
 )
-SELECT d.day::date AS day, c.*
-FROM bounds, generate_series(bounds.first_day, bounds.stop AT TIME ZONE 'UTC', interval '1 day') AS d(day)
-CROSS JOIN LATERAL (
-    SELECT {COUNT_COLUMNS}
-      AND created_at >= (d.day AT TIME ZONE 'UTC') AND created_at < ((d.day + interval '1 day') AT TIME ZONE 'UTC')
-) c
-WHERE c.total > 0
-ORDER BY d.day
-"""
 
 COUNTS = ("total", "pending", "sent", "delivered", "bounced", "failed")
 
@@ -216,9 +194,9 @@ async def stats(
 ) -> dict[str, Any]:
     """Counts by status of the emails created in [from, to); `daily` adds a per-day (UTC) series."""
     check_range(start, end)
-    params = {"start": start, "end": end}
+    cells, params = email_cells(start, end)
     async with ctx.db.connection() as conn:
-        cur = await conn.execute(STATS, params)
+        cur = await conn.execute(f"SELECT {SUMS} FROM ({cells}) c", params)
         row = await cur.fetchone()
         assert row is not None
         left = row["sent"] + row["delivered"] + row["bounced"]
@@ -231,7 +209,11 @@ async def stats(
         )
         if not daily:
             return out.model_dump(exclude={"daily"})
-        cur = await conn.execute(DAILY, params)
+        cur = await conn.execute(
+            f"SELECT (hour AT TIME ZONE 'UTC')::date AS day, {SUMS} FROM ({cells}) c "
+            "GROUP BY 1 HAVING sum(total) > 0 ORDER BY 1",
+            params,
+        )
         out.daily = [
             DailyStats(date=r["day"].isoformat(), **{k: r[k] for k in COUNTS}) for r in await cur.fetchall()
         ]

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
@@ -128,4 +129,28 @@ email_soft_bounces = Table(
     Column("count", Integer, nullable=False),
     Column("first_at", DateTime(timezone=True), nullable=False),
     Column("last_at", DateTime(timezone=True), nullable=False),
+)
+
+# The delivery dashboard's hourly rollups (migration 0013): kept exact by triggers on email_logs;
+# `shard` (the writer's backend pid % 16) spreads concurrent writers of one hour over rows.
+QUEUE_BUCKETS = (1, 5, 30, 60, 300, 3600)
+email_stats_hourly = Table(
+    "email_stats_hourly",
+    metadata,
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("status", Text, primary_key=True),
+    Column("shard", SmallInteger, primary_key=True),
+    *[
+        Column(name, BigInteger, nullable=False, server_default=text("0"))
+        for name in ("total", "opened", "clicked", "sent_ever", *[f"le_{b}" for b in QUEUE_BUCKETS])
+    ],
+)
+
+email_failure_reasons_hourly = Table(
+    "email_failure_reasons_hourly",
+    metadata,
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("reason", Text, primary_key=True),
+    Column("shard", SmallInteger, primary_key=True),
+    Column("n", BigInteger, nullable=False, server_default=text("0")),
 )
