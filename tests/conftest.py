@@ -164,7 +164,20 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
         cur = await conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         tables = [r[0] for r in await cur.fetchall() if r[0] not in KEEP_TABLES | EMPTIED_BY_TRIGGER]
         if tables:
-            await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+            # TRUNCATE takes ACCESS EXCLUSIVE locks one table at a time (and email_logs' trigger then
+            # empties the rollups), while a module's app may still be at work: its writes lock
+            # email_logs then a rollup, its dashboard reads a rollup then email_logs. PostgreSQL breaks
+            # such a cycle by cancelling one side; when that is this cleanup, it runs again. The
+            # service itself never takes these locks (retention deletes rows), so nothing is hidden.
+            statement = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"
+            for attempt in range(5):
+                try:
+                    await conn.execute(statement)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.1)
     if "app" in request.fixturenames:
         ctx = request.getfixturevalue("app").ctx
         ctx.users._seen.clear()
