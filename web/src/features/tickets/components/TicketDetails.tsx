@@ -1,13 +1,16 @@
 // The ticket's side panel: description, assignee, and the participant list with add/remove/leave.
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { UserMinus, UserPlus, X } from "lucide-react";
 import { Avatar } from "@/components/Avatar";
+import { TextInput } from "@/components/Field";
 import { Button, IconButton } from "@/components/Button";
 import { Markdown } from "@/lib/markdown";
 import type { Participant, Ticket } from "@/lib/api/client";
 import { permissions, useParticipantMutations, useUpdateTicket, type Caller } from "../api/tickets";
-import { PeoplePicker } from "./PeoplePicker";
+
+// Only people who may add participants see the picker: it loads with the panel for them alone.
+const PeoplePicker = lazy(() => import("./PeoplePicker").then((m) => ({ default: m.PeoplePicker })));
 
 export function TicketDetails({ ticket, me, participants, onClose }: { ticket: Ticket; me: Caller; participants: Participant[]; onClose: () => void }) {
   const can = permissions(ticket, me);
@@ -93,14 +96,16 @@ export function TicketDetails({ ticket, me, participants, onClose }: { ticket: T
                 Add a participant
               </label>
               <div className="min-w-0 flex-1">
-                <PeoplePicker
-                  id="add-participant"
-                  value={newId}
-                  onValueChange={setNewId}
-                  onPick={(p) => add.mutate(p.id)}
-                  exclude={participants.map((p) => p.userId)}
-                  placeholder="Name or user id"
-                />
+                <Suspense fallback={<TextInput id="add-participant" disabled placeholder="Name or user id" />}>
+                  <PeoplePicker
+                    id="add-participant"
+                    value={newId}
+                    onValueChange={setNewId}
+                    onPick={(p) => add.mutate(p.id)}
+                    exclude={participants.map((p) => p.userId)}
+                    placeholder="Name or user id"
+                  />
+                </Suspense>
               </div>
               <Button type="submit" disabled={!newId.trim() || add.isPending}>
                 <UserPlus className="h-4 w-4" aria-hidden="true" /> Add

@@ -1,6 +1,6 @@
 // The `/tickets` column: latest activity first, unread badges, previews, a status filter, new ticket,
 // and search across every ticket whose hits open the ticket at the message.
-import { useDeferredValue, useMemo, useState } from "react";
+import { lazy, Suspense, useDeferredValue, useMemo, useState } from "react";
 import { useQueries } from "@tanstack/react-query";
 import { knowsName, rememberNames } from "@/lib/people";
 import { api, unwrap } from "@/lib/api/client";
@@ -14,8 +14,10 @@ import { cn } from "@/lib/classNames";
 import { highlightText, plainText, queryPattern } from "@/lib/markdown";
 import type { Ticket, TicketStatus } from "@/lib/api/client";
 import { STATUSES, STATUS_LABEL, useMessageSearch, useTicketList } from "../api/tickets";
-import { CreateTicketDialog } from "./CreateTicketDialog";
 import { StatusBadge } from "./StatusBadge";
+
+// Loaded when first opened: most visits never create a ticket, and the picker is not small.
+const CreateTicketDialog = lazy(() => import("./CreateTicketDialog").then((m) => ({ default: m.CreateTicketDialog })));
 
 type Filter = "active" | "all" | TicketStatus;
 const ACTIVE: TicketStatus[] = ["Open", "Assigned", "InProgress", "OnHold"];
@@ -215,7 +217,11 @@ export function TicketListPane({ myId, nameOf }: { myId: string; nameOf: (id: st
           </ul>
         )}
       </div>
-      <CreateTicketDialog open={creating} onOpenChange={setCreating} />
+      {creating && (
+        <Suspense fallback={null}>
+          <CreateTicketDialog open={creating} onOpenChange={setCreating} />
+        </Suspense>
+      )}
     </section>
   );
 }
