@@ -112,7 +112,12 @@ def test_preferences_are_saved_at_once_and_persist(people, pages):
     expect(quote).to_be_checked()
     quote.uncheck()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
-    page.get_by_role("checkbox", name="In-app notifications").uncheck()
+    # "Saved" is still on screen from the first change: wait for the second one's own save before reloading.
+    with page.expect_response(
+        lambda r: r.url.endswith("/me/notification-preferences") and r.request.method != "GET"
+    ) as saved:
+        page.get_by_role("checkbox", name="In-app notifications").uncheck()
+    assert saved.value.ok
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     page.reload()
     expect(page.get_by_role("checkbox", name="Quote approved")).not_to_be_checked()

@@ -1,8 +1,6 @@
-// A small action menu on Radix Popover: a list of buttons with arrow-key movement and Esc to close.
-// (Radix DropdownMenu would add ~8 KB gzipped to every member route for the same two menus.)
-import { Popover } from "radix-ui";
-import { useState, type KeyboardEvent, type ReactNode } from "react";
-import { cn } from "@/lib/classNames";
+// A small action menu. The trigger is a plain button until first used; the popover (Radix Popover and
+// its positioning engine, ~10 KB gzipped) loads then, so no member route pays for it up front.
+import { lazy, Suspense, useState, type ReactNode } from "react";
 
 export interface MenuItem {
   label: ReactNode;
@@ -10,58 +8,28 @@ export interface MenuItem {
   icon?: ReactNode;
 }
 
-export function Menu({ trigger, triggerLabel, triggerClassName, heading, items, align = "start" }: {
+export interface MenuProps {
   trigger: ReactNode;
   triggerLabel: string;
   triggerClassName?: string;
   heading?: ReactNode;
   items: MenuItem[];
   align?: "start" | "end";
-}) {
-  const [open, setOpen] = useState(false);
-  function keyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    e.preventDefault();
-    const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>("[role=menuitem]")];
-    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
-    buttons[(i + (e.key === "ArrowDown" ? 1 : -1) + buttons.length) % buttons.length]?.focus();
-  }
+}
+
+const MenuPopover = lazy(() => import("./MenuPopover").then((m) => ({ default: m.MenuPopover })));
+
+export function Menu(props: MenuProps) {
+  const [used, setUsed] = useState(false);
+  const plain = (
+    <button type="button" aria-label={props.triggerLabel} aria-haspopup="menu" aria-expanded={false} className={props.triggerClassName} onClick={() => setUsed(true)}>
+      {props.trigger}
+    </button>
+  );
+  if (!used) return plain;
   return (
-    <Popover.Root open={open} onOpenChange={setOpen}>
-      <Popover.Trigger aria-label={triggerLabel} aria-haspopup="menu" className={triggerClassName}>
-        {trigger}
-      </Popover.Trigger>
-      <Popover.Portal>
-        <Popover.Content
-          align={align}
-          sideOffset={6}
-          onKeyDown={keyDown}
-          onOpenAutoFocus={(e) => {
-            e.preventDefault();
-            (e.currentTarget as HTMLElement | null)?.querySelector<HTMLButtonElement>("[role=menuitem]")?.focus();
-          }}
-          className="z-50 min-w-48 rounded-xl border border-line bg-panel p-1 shadow-lg"
-        >
-          {heading}
-          <div role="menu" aria-label={triggerLabel}>
-            {items.map((item, i) => (
-              <button
-                key={i}
-                type="button"
-                role="menuitem"
-                onClick={() => {
-                  setOpen(false);
-                  item.onSelect();
-                }}
-                className={cn("flex w-full items-center gap-2 rounded-md px-3 py-2 text-left text-sm text-ink outline-none hover:bg-surface focus-visible:bg-surface")}
-              >
-                {item.icon}
-                {item.label}
-              </button>
-            ))}
-          </div>
-        </Popover.Content>
-      </Popover.Portal>
-    </Popover.Root>
+    <Suspense fallback={plain}>
+      <MenuPopover {...props} />
+    </Suspense>
   );
 }

@@ -1,15 +1,33 @@
 // One message: bubble (own right in the accent, others left), reply quote, attachment, reactions,
 // "(edited)", tombstone, actions (react, reply, edit, delete) on hover/focus or tap; System lines apart.
-import { memo, useState } from "react";
+import { lazy, memo, Suspense, useState } from "react";
 import { CornerUpLeft, Download, FileText, Pencil, SmilePlus, Trash2 } from "lucide-react";
-import { Popover } from "radix-ui";
 import { Avatar } from "@/components/Avatar";
 import { cn } from "@/lib/classNames";
 import { Markdown, plainText } from "@/lib/markdown";
 import { formatBytes } from "@/lib/upload";
 import type { Attachment, Message } from "@/lib/api/client";
 
-export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];
+import { REACTION_TRIGGER_CLASS } from "./reactions";
+
+// The popover loads on the first "Add reaction" (Radix Popover and its positioning engine are ~10 KB
+// gzipped that opening a ticket need not wait for).
+const ReactionPopover = lazy(() => import("./ReactionPopover").then((m) => ({ default: m.ReactionPopover })));
+
+function ReactionButton({ onPick }: { onPick: (emoji: string) => void }) {
+  const [used, setUsed] = useState(false);
+  const plain = (
+    <button type="button" aria-label="Add reaction" title="Add reaction" aria-haspopup="dialog" aria-expanded={false} className={REACTION_TRIGGER_CLASS} onClick={() => setUsed(true)}>
+      <SmilePlus className="h-4 w-4" aria-hidden="true" />
+    </button>
+  );
+  if (!used) return plain;
+  return (
+    <Suspense fallback={plain}>
+      <ReactionPopover onPick={onPick} />
+    </Suspense>
+  );
+}
 
 export function timeLabel(iso: string): string {
   return new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
@@ -210,25 +228,7 @@ export const MessageItem = memo(function MessageItem({
                 {timeLabel(message.createdAt)}
                 {status && ` · ${status}`}
               </span>
-              <Popover.Root>
-                <Popover.Trigger aria-label="Add reaction" title="Add reaction" className="inline-flex h-8 w-8 items-center justify-center rounded-md text-muted hover:bg-surface hover:text-ink">
-                  <SmilePlus className="h-4 w-4" aria-hidden="true" />
-                </Popover.Trigger>
-                <Popover.Portal>
-                  <Popover.Content sideOffset={4} className="z-50 flex gap-0.5 rounded-full border border-line bg-panel p-1 shadow-lg" aria-label="Reactions">
-                    {QUICK_REACTIONS.map((emoji) => (
-                      <Popover.Close
-                        key={emoji}
-                        aria-label={`React with ${emoji}`}
-                        onClick={() => actions.onReact(message, emoji, !(message.reactions?.[emoji] ?? []).includes(myId))}
-                        className="inline-flex h-9 w-9 items-center justify-center rounded-full text-lg hover:bg-surface"
-                      >
-                        {emoji}
-                      </Popover.Close>
-                    ))}
-                  </Popover.Content>
-                </Popover.Portal>
-              </Popover.Root>
+              <ReactionButton onPick={(emoji) => actions.onReact(message, emoji, !(message.reactions?.[emoji] ?? []).includes(myId))} />
               <button type="button" aria-label="Reply" title="Reply" onClick={() => actions.onReply(message)} className="inline-flex h-8 w-8 items-center justify-center rounded-md text-muted hover:bg-surface hover:text-ink">
                 <CornerUpLeft className="h-4 w-4" aria-hidden="true" />
               </button>
