@@ -9,6 +9,7 @@ import contextlib
 import logging
 import random
 import time
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,23 @@ RECOVER_EVERY_SECONDS = 5.0
 IDLE_POLL_SECONDS = 5.0
 
 
-class ClaimLoop:
+def recover_statement(table: str) -> str:
+    """The statement that takes back `table`'s claims held by workers whose session (and so advisory
+    lock) is gone; parameter `cls`: the outbox's lock class."""
+    return f"""
+UPDATE {table}
+SET claimed_by = NULL, updated_at = now(),
+    events = events || jsonb_build_array(jsonb_build_object(
+        'type', 'recovered', 'at', now(), 'detail', jsonb_build_object('worker', claimed_by)))
+WHERE claimed_by IS NOT NULL AND claimed_by <> ALL (
+    SELECT k.objid::bigint FROM pg_locks k
+    WHERE k.locktype = 'advisory' AND k.classid = %(cls)s AND k.objsubid = 2 AND k.granted
+      AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+RETURNING id
+"""
+
+
+class ClaimLoop(ABC):
     """Subclasses say what a row is: `_claim(limit)`, `_take(rows)` (start sending them, not wait for
     them), `_recover()` and `_next_due()`. A claim is ours while our session holds the advisory lock
     (`lock_class`, `worker_id`): when this process dies, PostgreSQL drops the lock with the session and
@@ -46,17 +63,17 @@ class ClaimLoop:
         self._next_due_mono: float = IDLE_POLL_SECONDS
         self.sent = 0
 
-    async def _claim(self, limit: int) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    @abstractmethod
+    async def _claim(self, limit: int) -> list[dict[str, Any]]: ...
 
-    async def _take(self, rows: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _take(self, rows: list[dict[str, Any]]) -> None: ...
 
-    async def _recover(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _recover(self) -> None: ...
 
-    async def _next_due(self) -> datetime | None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _next_due(self) -> datetime | None: ...
 
     def stop(self) -> None:
         self._stopping.set()

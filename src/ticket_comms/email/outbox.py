@@ -24,6 +24,7 @@ from uuid import UUID
 
 import orjson
 
+from ticket_comms.claim_loop import recover_statement
 from ticket_comms.database import Database
 from ticket_comms.group_commit import GroupCommit
 
@@ -76,17 +77,7 @@ LEFT JOIN email_templates lt ON lt.name = %(layout)s
 """
 
 # Claims held by workers whose session (and so advisory lock) is gone.
-RECOVER = """
-UPDATE email_logs
-SET claimed_by = NULL, updated_at = now(),
-    events = events || jsonb_build_array(jsonb_build_object(
-        'type', 'recovered', 'at', now(), 'detail', jsonb_build_object('worker', claimed_by)))
-WHERE claimed_by IS NOT NULL AND claimed_by <> ALL (
-    SELECT k.objid::bigint FROM pg_locks k
-    WHERE k.locktype = 'advisory' AND k.classid = %(cls)s AND k.objsubid = 2 AND k.granted
-      AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-RETURNING id
-"""
+RECOVER = recover_statement("email_logs")
 
 NEXT_DUE = "SELECT min(next_attempt_at) AS at FROM email_logs WHERE status = 'Pending' AND claimed_by IS NULL"
 

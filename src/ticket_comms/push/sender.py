@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ticket_comms.claim_loop import ClaimLoop
+from ticket_comms.claim_loop import ClaimLoop, recover_statement
 from ticket_comms.config import Settings
 from ticket_comms.database import Database
 from ticket_comms.group_commit import GroupCommit
@@ -81,17 +81,7 @@ RETURNING o.id, o.subscription_id, o.payload, o.topic, o.urgency, o.ttl, o.attem
 """
 
 # Claims held by workers whose session (and so advisory lock) is gone.
-RECOVER = """
-UPDATE push_outbox
-SET claimed_by = NULL, updated_at = now(),
-    events = events || jsonb_build_array(jsonb_build_object(
-        'type', 'recovered', 'at', now(), 'detail', jsonb_build_object('worker', claimed_by)))
-WHERE claimed_by IS NOT NULL AND claimed_by <> ALL (
-    SELECT k.objid::bigint FROM pg_locks k
-    WHERE k.locktype = 'advisory' AND k.classid = %(cls)s AND k.objsubid = 2 AND k.granted
-      AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-RETURNING id
-"""
+RECOVER = recover_statement("push_outbox")
 
 NEXT_DUE = (
     "SELECT min(next_attempt_at) AS at FROM push_outbox WHERE status = 'Pending' AND claimed_by IS NULL"
