@@ -44,6 +44,9 @@ function verify(token) {
   return claims;
 }
 
+// As Python's isoformat() of a UTC timestamp (our createdAt).
+const CREATED_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00' AS created_at`;
+
 // Ours takes the seq and inserts in one statement (chat/service.py INSERT_MESSAGE), participant check
 // included: the same here, without ours' read-mark move and digest/push scheduling.
 const INSERT_MESSAGE = `
@@ -54,7 +57,7 @@ WITH t AS (
 )
 INSERT INTO messages (ticket_id, seq, sender_id, type, content, client_id)
 SELECT t.id, t.last_seq, $2, 'Text', $3, $4 FROM t
-RETURNING id, seq, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00' AS created_at`;
+RETURNING id, seq, ${CREATED_AT}`;
 
 const app = express();
 app.get("/healthz", (_req, res) => res.json({ status: "ok" }));
@@ -109,20 +112,39 @@ async function sendMessage(socket, userId, payload) {
   if (typeof content !== "string" || !content.trim()) return fail("content_empty", "content must not be empty");
   if (content.length > MAX_CONTENT) return fail("content_too_long", `content must be at most ${MAX_CONTENT} characters`);
   if (clientId != null && typeof clientId !== "string") return fail("validation_failed", "The payload is not valid.");
-  const { rows } = await pool.query({
-    name: "insert_message",
-    text: INSERT_MESSAGE,
-    values: [ticketId, userId, content, clientId ?? null],
-  });
+  let rows;
+  try {
+    ({ rows } = await pool.query({
+      name: "insert_message",
+      text: INSERT_MESSAGE,
+      values: [ticketId, userId, content, clientId ?? null],
+    }));
+  } catch (exc) {
+    // A repeated clientId from the same sender: answer with the first message, as ours, and emit nothing.
+    if (exc.code !== "23505" || clientId == null) throw exc;
+    const first = await pool.query({
+      name: "message_by_client_id",
+      text: `SELECT id, seq, content, ${CREATED_AT} FROM messages WHERE sender_id = $1 AND ticket_id = $2 AND client_id = $3`,
+      values: [userId, ticketId, clientId],
+    });
+    if (first.rows.length === 0) throw exc;
+    return { ok: true, message: messageOut(first.rows[0], ticketId, userId, clientId) };
+  }
   if (rows.length === 0) return fail("ticket_not_found", "Ticket not found.");
-  const row = rows[0];
-  const message = {
+  const message = messageOut({ ...rows[0], content }, ticketId, userId, clientId);
+  io.to(`ticket:${ticketId}`).emit("newMessage", { ticketId, message });
+  return { ok: true, message };
+}
+
+// The shape of ours (chat/schemas.py message_out) for a Text message.
+function messageOut(row, ticketId, userId, clientId) {
+  return {
     id: row.id,
     ticketId,
     seq: Number(row.seq),
     senderId: userId,
     type: "Text",
-    content,
+    content: row.content,
     attachment: null,
     replyToId: null,
     clientId: clientId ?? null,
@@ -131,8 +153,6 @@ async function sendMessage(socket, userId, payload) {
     deletedAt: null,
     reactions: {},
   };
-  io.to(`ticket:${ticketId}`).emit("newMessage", { ticketId, message });
-  return { ok: true, message };
 }
 
 const port = Number(process.argv[2] || process.env.PORT || 0);
