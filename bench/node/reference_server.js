@@ -64,6 +64,8 @@ app.get("/healthz", (_req, res) => res.json({ status: "ok" }));
 const server = http.createServer(app);
 const io = new Server(server); // defaults: path /socket.io, pingInterval 25 s, pingTimeout 20 s
 
+// The handshake: the token, then the user's tickets, both before the connect ack (as ours, whose
+// connect handler runs before it): a client that is connected is already in its rooms.
 io.use((socket, next) => {
   const token = socket.handshake.auth && socket.handshake.auth.token;
   const claims = verify(token);
@@ -73,12 +75,31 @@ io.use((socket, next) => {
     return next(err);
   }
   socket.data.userId = claims.sub;
-  next();
+  pool
+    .query({
+      name: "tickets_of",
+      text: "SELECT ticket_id FROM ticket_participants WHERE user_id = $1",
+      values: [claims.sub],
+    })
+    .then(
+      ({ rows }) => {
+        socket.data.rooms = rows.map((r) => `ticket:${r.ticket_id}`);
+        next();
+      },
+      (exc) => {
+        console.error("connect failed", exc);
+        const err = new Error("Something went wrong.");
+        err.data = { code: "internal_error", message: err.message };
+        next(err);
+      },
+    );
 });
 
-io.on("connection", async (socket) => {
+// Runs in the same tick as the connect ack is queued: no client event is handled before the joins.
+io.on("connection", (socket) => {
   const userId = socket.data.userId;
-  // Handlers first, so that an event sent right after the connect ack is not missed.
+  socket.join([`user:${userId}`, ...socket.data.rooms]);
+  socket.data.rooms = null;
   socket.on("sendMessage", (payload, ack) => {
     sendMessage(socket, userId, payload).then(
       (reply) => typeof ack === "function" && ack(reply),
@@ -90,18 +111,6 @@ io.on("connection", async (socket) => {
       },
     );
   });
-  socket.join(`user:${userId}`);
-  try {
-    const { rows } = await pool.query({
-      name: "tickets_of",
-      text: "SELECT ticket_id FROM ticket_participants WHERE user_id = $1",
-      values: [userId],
-    });
-    socket.join(rows.map((r) => `ticket:${r.ticket_id}`));
-  } catch (exc) {
-    console.error("connect failed", exc);
-    socket.disconnect(true);
-  }
 });
 
 async function sendMessage(socket, userId, payload) {
