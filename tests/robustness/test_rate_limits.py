@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from limits.aio.storage import MemoryStorage
 
 from tests.attachments.helpers import png, send, uploaded
 from tests.chat.helpers import register, ticket_with
@@ -218,3 +219,36 @@ async def test_an_unreachable_limit_store_does_not_take_chat_down(database_url, 
         assert took < 5, took
     finally:
         await running.stop()
+
+
+async def test_the_in_memory_store_does_not_sweep_every_counter_on_every_hit():
+    # limits' own store walked every counter key after each hit: with thousands of users, over half
+    # the server's CPU. Ours sweeps at most every SWEEP_SECONDS; reads still drop expired counters.
+    from limits import parse
+    from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+    from ticket_comms.ratelimits import SweptMemoryStorage
+
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry"), "limits renamed what we override"
+    storage = SweptMemoryStorage()
+    sweeps = 0
+    real_sweep = storage._MemoryStorage__expire_events  # type: ignore[attr-defined]
+
+    async def counted() -> None:
+        nonlocal sweeps
+        sweeps += 1
+        await real_sweep()
+
+    storage._MemoryStorage__expire_events = counted  # type: ignore[attr-defined]
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    rule = parse("5 per second")
+    for i in range(2000):
+        assert await limiter.hit(rule, "message_send", f"user{i % 500}")
+        await asyncio.sleep(0)  # let a scheduled sweep run, as the event loop would between requests
+    assert sweeps <= 1
+    # Expired counters still stop counting when read: the window is over, the user may send again.
+    for _ in range(5):
+        assert await limiter.hit(parse("5 per 1 second"), "message_send", "burst")
+    assert not await limiter.hit(parse("5 per 1 second"), "message_send", "burst")
+    await asyncio.sleep(2.1)
+    assert await limiter.hit(parse("5 per 1 second"), "message_send", "burst")
