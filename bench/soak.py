@@ -1,7 +1,8 @@
 """Soak: one `serve` process under steady mixed load for SOAK_SECONDS; resources must plateau.
 
 Load, all at once: SOCKETS Socket.IO clients that keep connecting and leaving (each stays a random
-5-30 s), chat messages at MESSAGE_RATE per second over HTTP, an admin editing and previewing a
+STAY_SECONDS, 30-120 s by default, after a 30 s ramp; the official `socket.io-client` in a Node process,
+bench/node/generator.js `churn`), chat messages at MESSAGE_RATE per second over HTTP, an admin editing and previewing a
 template every 2 s, and events that send email through the inline worker (to the dev mailbox).
 
 Every SAMPLE_SECONDS the server's resident memory, open file descriptors, threads and PostgreSQL
@@ -17,18 +18,22 @@ import asyncio
 import json
 import os
 import random
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import psycopg
-import socketio
 
 from bench.common import database, serve, token
+from bench.realtime_official import NODE_DIR, ensure_node_modules, node
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
 SOCKETS = int(os.environ.get("SOCKETS", "2000"))
+# How long each socket stays before it leaves and the next one connects: "min,max" seconds.
+STAY_SECONDS = tuple(float(x) for x in os.environ.get("STAY_SECONDS", "30,120").split(","))
 MESSAGE_RATE = float(os.environ.get("MESSAGE_RATE", "200"))
 SAMPLE_SECONDS = float(os.environ.get("SAMPLE_SECONDS", str(max(5.0, SOAK_SECONDS / 60))))
 USERS = int(os.environ.get("SOAK_USERS", "400"))
@@ -86,7 +91,9 @@ class Soak:
         self.db_url = db_url
         self.stop_at = time.monotonic() + SOAK_SECONDS
         self.counts = {"messages": 0, "message_errors": 0, "connects": 0, "connect_errors": 0, "previews": 0}
-        self.counts |= {"template_errors": 0, "events": 0, "event_errors": 0, "connected": 0}
+        self.counts |= {"template_errors": 0, "events": 0, "event_errors": 0}
+        self.socket_status = Path(tempfile.gettempdir()) / f"soak-sockets-{os.getpid()}.json"
+        self.connect_error_messages: dict[str, int] = {}
         self.tickets: list[tuple[str, list[str]]] = []
         # What the server acknowledged, to check afterwards that each is stored exactly once.
         self.acked_messages: list[str] = []
@@ -122,57 +129,80 @@ class Soak:
         if r.status_code not in (201, 409):
             r.raise_for_status()
 
-    async def messages(self, http: httpx.AsyncClient) -> None:
+    async def messages(self) -> None:
+        # aiohttp, not httpx, for the one high-rate stream: httpx costs ~3 ms of CPU per request, which
+        # capped this generator near 50 messages/s (bench/push_throughput.py measured the same).
         interval = 1 / MESSAGE_RATE
         next_at = time.monotonic()
         pending: set[asyncio.Task[None]] = set()
-        while self.running():
-            ticket, people = random.choice(self.tickets)
-            task = asyncio.create_task(self._send(http, ticket, random.choice(people)))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            next_at += interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        await asyncio.gather(*pending, return_exceptions=True)
+        connector = aiohttp.TCPConnector(limit=100)
+        async with aiohttp.ClientSession(self.base, connector=connector) as session:
+            while self.running():
+                ticket, people = random.choice(self.tickets)
+                task = asyncio.create_task(self._send(session, ticket, random.choice(people)))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                next_at += interval
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _send(self, http: httpx.AsyncClient, ticket: str, user: str) -> None:
+    async def _send(self, session: aiohttp.ClientSession, ticket: str, user: str) -> None:
         try:
-            r = await http.post(
+            async with session.post(
                 f"/api/v1/tickets/{ticket}/messages",
                 json={"content": f"soak message {random.random()}"},
                 headers={"Authorization": f"Bearer {token(user)}"},
-            )
-            self.counts["messages" if r.status_code == 201 else "message_errors"] += 1
-            if r.status_code == 201:
-                self.acked_messages.append(r.json()["id"])
-        except httpx.HTTPError:
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as r:
+                body = await r.json() if r.status == 201 else None
+            self.counts["messages" if r.status == 201 else "message_errors"] += 1
+            if body is not None:
+                self.acked_messages.append(body["id"])
+        except (aiohttp.ClientError, TimeoutError):
             self.counts["message_errors"] += 1
 
     async def sockets(self) -> None:
-        slots = [asyncio.create_task(self._socket_slot(i)) for i in range(SOCKETS)]
-        await asyncio.gather(*slots, return_exceptions=True)
+        """SOCKETS official Socket.IO clients connecting and leaving (bench/node/generator.js churn):
+        a Node process, so that the clients' own cost does not starve this generator's HTTP load."""
+        ensure_node_modules()
+        users = [f"soak{i}" for i in range(USERS)]
+        config = {
+            "bases": [self.base],
+            "users": users,
+            "tokens": {u: token(u) for u in users},
+            "sockets": SOCKETS,
+            "seconds": max(0.0, self.stop_at - time.monotonic()),
+            "stay_min": STAY_SECONDS[0],
+            "stay_max": STAY_SECONDS[1],
+            "ramp_seconds": 30,
+            "status_path": str(self.socket_status),
+        }
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(config, f)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                node(),
+                str(NODE_DIR / "generator.js"),
+                "churn",
+                f.name,
+                cwd=NODE_DIR,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await proc.communicate()
+        finally:
+            Path(f.name).unlink()
+        if proc.returncode != 0:
+            raise RuntimeError(f"the socket generator failed ({proc.returncode})")
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        self.counts["connects"] = result["connects"]
+        self.counts["connect_errors"] = result["connect_errors"]
+        self.connect_error_messages = result["connect_error_messages"]
 
-    async def _socket_slot(self, i: int) -> None:
-        await asyncio.sleep(random.uniform(0, 10))  # ramp up over the first 10 s
-        while self.running():
-            client = socketio.AsyncClient(reconnection=False)
-            try:
-                await client.connect(
-                    self.base,
-                    auth={"token": token(f"soak{random.randrange(USERS)}")},
-                    transports=["websocket"],
-                    wait_timeout=20,
-                )
-                self.counts["connects"] += 1
-                self.counts["connected"] += 1
-                try:
-                    await asyncio.sleep(min(random.uniform(5, 30), max(0.0, self.stop_at - time.monotonic())))
-                finally:
-                    self.counts["connected"] -= 1
-                    await client.disconnect()
-            except Exception:
-                self.counts["connect_errors"] += 1
-                await asyncio.sleep(1)
+    def sockets_connected(self) -> int:
+        try:
+            return int(json.loads(self.socket_status.read_text())["connected"])
+        except (OSError, ValueError, KeyError):
+            return 0
 
     async def templates(self, http: httpx.AsyncClient) -> None:
         admin = {"Authorization": f"Bearer {token('soak-admin', 'admin')}"}
@@ -231,7 +261,7 @@ class Soak:
                     "t": round(time.monotonic() - started, 1),
                     **_proc_stats(self.pid),
                     "db_connections": db_connections,
-                    "sockets_connected": self.counts["connected"],
+                    "sockets_connected": self.sockets_connected(),
                     "messages": self.counts["messages"],
                 }
             )
@@ -292,7 +322,7 @@ async def run(base: str, pid: int, db_url: str) -> dict[str, Any]:
         soak.stop_at = time.monotonic() + SOAK_SECONDS
         samples: list[dict[str, Any]] = []
         await asyncio.gather(
-            soak.messages(http), soak.sockets(), soak.templates(http), soak.emails(http), soak.sample(samples)
+            soak.messages(), soak.sockets(), soak.templates(http), soak.emails(http), soak.sample(samples)
         )
         integrity = await soak.integrity()
     keys = ("rss_mb", "fds", "threads", "db_connections", "children_rss_mb")
@@ -306,6 +336,7 @@ async def run(base: str, pid: int, db_url: str) -> dict[str, Any]:
             "sample_seconds": SAMPLE_SECONDS,
         },
         "counts": soak.counts,
+        "connect_error_messages": soak.connect_error_messages,
         "integrity": integrity,
         "slope_per_minute_second_half": {k: _slope(samples, k) for k in keys},
         "start": samples[0] if samples else None,

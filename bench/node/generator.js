@@ -355,11 +355,48 @@ async function idle(config) {
   return result;
 }
 
+// Sockets that keep connecting and leaving (the soak, bench/soak.py): `sockets` slots, each opening a
+// socket as a random user, holding it stay_min..stay_max seconds, closing it and opening the next, for
+// `seconds`. Every second the counts are written to `status_path` for the soak's sampler.
+async function churn(config) {
+  const counts = { connects: 0, connect_errors: 0, connected: 0 };
+  const errors = {};
+  const stopAt = now() + config.seconds * 1000;
+  const base = config.bases[0];
+  const writeStatus = () => fs.writeFileSync(config.status_path, JSON.stringify(counts));
+  const reporter = setInterval(writeStatus, 1000);
+  const slot = async () => {
+    await sleep(Math.random() * (config.ramp_seconds ?? 10) * 1000);
+    while (now() < stopAt) {
+      const user = config.users[Math.floor(Math.random() * config.users.length)];
+      let socket;
+      try {
+        socket = await openSocket(base, config.tokens[user], null);
+      } catch (err) {
+        counts.connect_errors += 1;
+        errors[err.message] = (errors[err.message] || 0) + 1;
+        await sleep(1000);
+        continue;
+      }
+      counts.connects += 1;
+      counts.connected += 1;
+      const stay = (config.stay_min + Math.random() * (config.stay_max - config.stay_min)) * 1000;
+      await sleep(Math.max(0, Math.min(stay, stopAt - now())));
+      counts.connected -= 1;
+      socket.disconnect();
+    }
+  };
+  await Promise.all(Array.from({ length: config.sockets }, slot));
+  clearInterval(reporter);
+  writeStatus();
+  return { ...counts, connect_error_messages: errors, generator_rss_mb: rssMb(process.pid) };
+}
+
 async function main() {
   const [mode, configPath] = process.argv.slice(2);
-  const scenario = { fanout, idle }[mode];
+  const scenario = { fanout, idle, churn }[mode];
   if (!scenario || !configPath) {
-    process.stderr.write("usage: node generator.js fanout|idle CONFIG.json\n");
+    process.stderr.write("usage: node generator.js fanout|idle|churn CONFIG.json\n");
     process.exit(2);
   }
   const config = JSON.parse(fs.readFileSync(configPath, "utf8"));
