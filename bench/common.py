@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -73,7 +76,16 @@ def serve(database_url: str, **env: str) -> Any:
         "LOG_LEVEL": "WARNING",
         **env,
     }
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "ticket-comms"), "serve"], env=environment)
+    with serving([str(Path(sys.executable).parent / "ticket-comms"), "serve"], environment, port) as running:
+        yield running
+
+
+@contextmanager
+def serving(
+    command: list[str], environment: dict[str, str], port: int, cwd: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`command` as a server on `port`, yielded (base URL, process) once its /healthz answers."""
+    proc = subprocess.Popen(command, env=environment, cwd=cwd, stdout=sys.stderr)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -83,12 +95,24 @@ def serve(database_url: str, **env: str) -> Any:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError("serve exited")
+                raise RuntimeError(f"{command[-1]} exited")
             time.sleep(0.1)
         yield base, proc
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def run_json(command: list[str], config: dict[str, Any], cwd: Path = ROOT) -> dict[str, Any]:
+    """A load generator in its own process: `command CONFIG.json`; its last stdout line is the result."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(config, f)
+    try:
+        out = subprocess.run([*command, f.name], cwd=cwd, check=True, stdout=subprocess.PIPE, timeout=3600)
+    finally:
+        Path(f.name).unlink()
+    result: dict[str, Any] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return result
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

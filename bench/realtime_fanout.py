@@ -55,6 +55,14 @@ def saturated_side(step: dict[str, Any] | None) -> str | None:
     return f"{side} ({loads[side]:.2f} cores)"
 
 
+def summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The capacity figures of a run's steps and which side was busiest just above it."""
+    found = capacity(steps)
+    best = found["sustained_msgs_per_s_p99_within_100ms"]
+    over = next((s for s in steps if s["target_rate"] > best), None)
+    return {**found, "busiest_at_first_rate_over_limit": saturated_side(over)}
+
+
 def scenario(bases: list[str], pids: list[int], url: str, name: str) -> dict[str, Any]:
     count = int(os.environ.get("TICKETS", "2000"))
     config = {
@@ -67,16 +75,12 @@ def scenario(bases: list[str], pids: list[int], url: str, name: str) -> dict[str
         "connect_rate": float(os.environ.get("CONNECT_RATE", "300")),
     }
     result = run_generator("fanout", config)
-    steps = result.get("steps", [])
-    best = capacity(steps)["sustained_msgs_per_s_p99_within_100ms"]
-    over = next((s for s in steps if s["target_rate"] > best), None)
     return {
         "scenario": name,
         "tickets": count,
         "participants_per_ticket": 4,
         "server_processes": len(bases),
-        **capacity(steps),
-        "busiest_at_first_rate_over_limit": saturated_side(over),
+        **summary(result.get("steps", [])),
         **result,
     }
 

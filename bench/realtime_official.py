@@ -21,17 +21,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.common import JWT_SECRET, ROOT, free_port, serve, token
-from bench.realtime_fanout import capacity, saturated_side, server_env
+from bench.common import JWT_SECRET, ROOT, free_port, run_json, serve, serving, token
+from bench.realtime_fanout import server_env, summary
 from bench.realtime_setup import USERS, postgres_data_dir, seeded_database, tickets
 
 NODE_DIR = ROOT / "bench" / "node"
@@ -58,21 +53,10 @@ def node() -> str:
 
 def run_official(mode: str, config: dict[str, Any]) -> dict[str, Any]:
     """bench/node/generator.js in its own process; its per-step lines pass through on stderr."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(config, f)
-    try:
-        out = subprocess.run(
-            # A larger young generation: fewer scavenges pausing the generator (measured as latency).
-            [node(), "--max-semi-space-size=64", str(NODE_DIR / "generator.js"), mode, f.name],
-            cwd=NODE_DIR,
-            check=True,
-            stdout=subprocess.PIPE,
-            timeout=3600,
-        )
-    finally:
-        Path(f.name).unlink()
-    result: dict[str, Any] = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    return result
+    # A larger young generation: fewer scavenges pausing the generator (measured as latency).
+    return run_json(
+        [node(), "--max-semi-space-size=64", str(NODE_DIR / "generator.js"), mode], config, NODE_DIR
+    )
 
 
 @contextmanager
@@ -86,24 +70,8 @@ def reference_server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[
         "PORT": str(port),
         **server_env(),
     }
-    proc = subprocess.Popen(
-        [node(), str(NODE_DIR / "reference_server.js")], cwd=NODE_DIR, env=environment, stdout=sys.stderr
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError("reference_server.js exited")
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with serving([node(), str(NODE_DIR / "reference_server.js")], environment, port, NODE_DIR) as running:
+        yield running
 
 
 def server_for(name: str, url: str) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
@@ -141,14 +109,11 @@ def fanout(name: str) -> dict[str, Any]:
         }
         result = run_official("fanout", config)
     steps = result.get("steps", [])
-    best = capacity(steps)["sustained_msgs_per_s_p99_within_100ms"]
-    over = next((s for s in steps if s["target_rate"] > best), None)
     return {
         "server": name,
         "tickets": count,
         "participants_per_ticket": 4,
-        **capacity(steps),
-        "busiest_at_first_rate_over_limit": saturated_side(over),
+        **summary(steps),
         **cpu_per_message(steps),
         **result,
     }

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
 
-from bench.common import ROOT, database, free_port
+from bench.common import ROOT, database, free_port, run_json
 from ticket_comms import migrations
 from ticket_comms.database import start_embedded_postgres
 
@@ -122,16 +119,4 @@ def redis_server() -> Iterator[str]:
 
 def run_generator(mode: str, config: dict[str, Any]) -> dict[str, Any]:
     """The load generator in its own process (python -m bench.realtime_load)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(config, f)
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.realtime_load", mode, f.name],
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.PIPE,
-            timeout=3600,
-        )
-    finally:
-        Path(f.name).unlink()
-    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return run_json([sys.executable, "-m", "bench.realtime_load", mode], config)

@@ -27,7 +27,7 @@ import aiohttp
 import httpx
 import psycopg
 
-from bench.common import database, serve, token
+from bench.common import database, run_json, serve, token
 from bench.realtime_official import NODE_DIR, ensure_node_modules, node
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
@@ -177,23 +177,9 @@ class Soak:
             "ramp_seconds": 30,
             "status_path": str(self.socket_status),
         }
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(config, f)
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                node(),
-                str(NODE_DIR / "generator.js"),
-                "churn",
-                f.name,
-                cwd=NODE_DIR,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            out, _ = await proc.communicate()
-        finally:
-            Path(f.name).unlink()
-        if proc.returncode != 0:
-            raise RuntimeError(f"the socket generator failed ({proc.returncode})")
-        result = json.loads(out.decode().strip().splitlines()[-1])
+        result = await asyncio.to_thread(
+            run_json, [node(), str(NODE_DIR / "generator.js"), "churn"], config, NODE_DIR
+        )
         self.counts["connects"] = result["connects"]
         self.counts["connect_errors"] = result["connect_errors"]
         self.connect_error_messages = result["connect_error_messages"]
