@@ -110,7 +110,13 @@ class CpuMeter {
   }
 }
 
+const CONNECT_TIMEOUT_MS = 30_000;
+
 // One socket the way the web app opens it; no reconnection, so a dropped socket stays counted.
+// Settles on every outcome: the client's own `timeout` covers only the transport's opening, and a
+// transport that closes after opening but before the server's CONNECT answer emits `disconnect`, not
+// `connect_error` — a promise waiting on those two alone never settled, and the soak hung after its
+// run under load.
 function openSocket(base, token, handlers) {
   return new Promise((resolve, reject) => {
     const socket = io(base, {
@@ -119,14 +125,26 @@ function openSocket(base, token, handlers) {
       auth: { token },
       forceNew: true,
       reconnection: false,
-      timeout: 30_000,
+      timeout: CONNECT_TIMEOUT_MS,
     });
-    for (const [event, handler] of Object.entries(handlers || {})) socket.on(event, handler);
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (err) => {
+    let settled = false;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       socket.close();
       reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error("no connect answer")), CONNECT_TIMEOUT_MS + 5_000);
+    for (const [event, handler] of Object.entries(handlers || {})) socket.on(event, handler);
+    socket.once("connect", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(socket);
     });
+    socket.once("connect_error", fail);
+    socket.once("disconnect", (reason) => fail(new Error(`closed before connect: ${reason}`)));
   });
 }
 
