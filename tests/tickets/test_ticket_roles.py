@@ -78,6 +78,8 @@ async def test_the_assignee_works_the_ticket_and_hands_it_over(app, as_user):
         assert r.status_code == 200, (status, r.text)
     r = await tech.patch(f"/api/v1/tickets/{tid}", json={"status": "Open"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "not_allowed"
+    # The chat says the statuses as the badges do.
+    assert "Tech changed the status from In progress to On hold" in await _history(alice, tid)
     r = await tech.patch(f"/api/v1/tickets/{tid}", json={"status": "InProgress"})
     assert r.status_code == 409 and r.json()["error"]["details"]["allowed"] == []
     # Reopening: admins and services only.

@@ -13,6 +13,7 @@ from ticket_comms.chat import service as chat
 from ticket_comms.chat.schemas import message_out
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
+from ticket_comms.email.templates.filters import humanize
 from ticket_comms.errors import NotFound, ValidationFailed
 from ticket_comms.notifications import ticket_events as notifications
 from ticket_comms.pagination import decode_cursor, encode_cursor
@@ -243,7 +244,10 @@ async def update_ticket(
         if "status" in fields and body.status is not None and body.status != before["status"]:
             _require(roles, permissions.ChangeStatus(body.status), before)
             changes["status"] = body.status
-            notes.append(f"{actor} changed the status from {before['status']} to {body.status}")
+            # Written as the badges show them ("In progress", not the enum "InProgress").
+            notes.append(
+                f"{actor} changed the status from {humanize(before['status'])} to {humanize(body.status)}"
+            )
         if new_assignee is not None:
             cur = await conn.execute(
                 "INSERT INTO ticket_participants (ticket_id, user_id) VALUES (%s, %s) "
