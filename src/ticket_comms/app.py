@@ -44,7 +44,6 @@ from ticket_comms.notifications import unsubscribe as unsubscribe_router
 from ticket_comms.observability import Metrics, RequestContextMiddleware, RuntimeWatch
 from ticket_comms.push import router as push_router
 from ticket_comms.push import vapid as push_vapid
-from ticket_comms.push import worker as push_worker
 from ticket_comms.realtime.broadcast import Broadcaster
 from ticket_comms.realtime.server import build_server
 from ticket_comms.replies import inbound as inbound_mail
@@ -152,7 +151,12 @@ def create_app(settings: Settings | None = None) -> Any:
         ctx.worker = await background.start_inline(ctx)
         # Loaded now so a bad VAPID_PRIVATE_KEY stops the start instead of the first push.
         push_vapid.load_signer(settings)
-        pusher = push_worker.start_inline(settings, db, metrics)
+        pusher = None
+        if settings.worker == "inline":
+            # Imported only here: the push sender's httpx (~7 MB) is not needed by a `serve` without it.
+            from ticket_comms.push import worker as push_worker
+
+            pusher = push_worker.start_inline(settings, db, metrics)
         inbound_smtp = await inbound_smtp_listener.start_inbound_smtp(ctx, *inbound_mail.smtp_handlers(ctx))
         try:
             await demo_seed.seed_empty_development_database(ctx)

@@ -7,7 +7,6 @@ sequences of Unicode TS #51: skin tones, flags, keycaps and ZWJ families count a
 
 from __future__ import annotations
 
-import emoji as emoji_data
 import regex
 
 from ticket_comms.errors import ValidationFailed
@@ -37,6 +36,8 @@ def checked_emoji(text: str) -> str:
     """`text` when it is exactly one emoji; NotAnEmoji otherwise."""
     if not text or len(text) > MAX_EMOJI_CODE_POINTS:
         raise NotAnEmoji()
+    import emoji as emoji_data  # on first use: its data is ~3 MB that a server nobody reacts on never needs
+
     if len(_GRAPHEME.findall(text)) != 1 or not emoji_data.is_emoji(text):
         raise NotAnEmoji()
     return text

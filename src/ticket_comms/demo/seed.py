@@ -91,7 +91,7 @@ async def run(settings: Any) -> int:
     from ticket_comms.background import build_context
     from ticket_comms.database import Database, release_embedded_postgres, resolve_database_url
     from ticket_comms.realtime.broadcast import Broadcaster
-    from ticket_comms.realtime.manager import LocalManager, RedisManager
+    from ticket_comms.realtime.manager import client_manager
 
     url = await asyncio.to_thread(resolve_database_url, settings)
     try:
@@ -99,9 +99,7 @@ async def run(settings: Any) -> int:
         db = Database(url, max_size=4)
         await db.open()
         # With Redis, the new tickets and messages reach sockets connected to a running `serve`.
-        manager: LocalManager | RedisManager = (
-            RedisManager(settings.redis_url, write_only=True) if settings.redis_url else LocalManager()
-        )
+        manager = client_manager(settings.redis_url, write_only=True)
         sio = socketio.AsyncServer(client_manager=manager)
         ctx = build_context(
             settings,

@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from cachetools import TTLCache
 from cryptography import x509
@@ -30,6 +29,9 @@ from ticket_comms.email.delivery_reports import (
     suppress_recipient,
 )
 from ticket_comms.errors import BadRequest, Forbidden
+
+if TYPE_CHECKING:
+    import httpx
 
 SNS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 SIGNED_KEYS = {
@@ -54,6 +56,13 @@ def _aws_url(url: str) -> bool:
     )
 
 
+def _sns_http() -> httpx.AsyncClient:
+    # httpx on the first SNS message only: ~7 MB that a `serve` without SES never needs.
+    import httpx
+
+    return httpx.AsyncClient(timeout=10)
+
+
 class SnsCertificates:
     """SNS signing certificates by URL, fetched once and kept an hour (they rotate rarely; an hour
     keeps a rotation cheap to pick up). One per app, built by the app factory."""
@@ -74,7 +83,7 @@ class SnsCertificates:
         async with self._lock:
             cert = self.cache.get(url)
             if cert is None:
-                async with httpx.AsyncClient(timeout=10) as client:
+                async with _sns_http() as client:
                     response = await client.get(url)
                 if response.status_code != 200:
                     raise Forbidden("The SNS signing certificate could not be fetched.", code="bad_signature")
@@ -133,7 +142,7 @@ async def process_ses(ctx: AppContext, body: bytes) -> dict[str, Any]:
         parts = urlsplit(url)
         if parts.scheme != "https" or not SNS_CERT_HOST.match(parts.hostname or ""):
             raise Forbidden("The subscription URL is not an SNS URL.", code="bad_subscribe_url")
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with _sns_http() as client:
             response = await client.get(url)
         return {"type": kind, "confirmed": response.status_code == 200}
     if kind != "Notification":

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import socketio
 
 from ticket_comms.realtime import heap
-from ticket_comms.realtime.manager import LocalManager, RedisManager
+from ticket_comms.realtime.manager import LocalManager
+
+if TYPE_CHECKING:
+    from ticket_comms.realtime.redis_manager import RedisManager
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,7 @@ class Broadcaster:
         if self._collector is not None:
             self._collector.cancel()
             await asyncio.gather(self._collector, return_exceptions=True)
-        if isinstance(self.manager, RedisManager):
-            await self.manager.close()
+        await self.manager.close()
 
     async def _membership(self, op: str, ticket_id: UUID, user_id: str) -> None:
         try:

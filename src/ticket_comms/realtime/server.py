@@ -26,7 +26,7 @@ from ticket_comms.errors import AppError, BadRequest, RateLimited, ValidationFai
 from ticket_comms.realtime import codec
 from ticket_comms.realtime.broadcast import ticket_room, user_room, watch_room
 from ticket_comms.realtime.engine import EngineServer
-from ticket_comms.realtime.manager import LocalManager, RedisManager
+from ticket_comms.realtime.manager import LocalManager, client_manager
 from ticket_comms.realtime.resync import reconcile_rooms
 from ticket_comms.ticket_access import TicketNotFound, is_participant, require_access, ticket_ids_of
 from ticket_comms.wire import CamelModel
@@ -162,9 +162,7 @@ class Typing:
 
 
 def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Server:
-    manager: LocalManager | RedisManager = (
-        RedisManager(settings.redis_url, json=codec) if settings.redis_url else LocalManager()
-    )
+    manager = client_manager(settings.redis_url, json=codec)
     sio = Server(
         async_mode="asgi",
         client_manager=manager,
@@ -178,7 +176,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         logger=False,
         engineio_logger=False,
     )
-    if isinstance(manager, RedisManager):
+    if not isinstance(manager, LocalManager):
         manager.on_resubscribe = lambda: reconcile_rooms(manager, ctx_ref())
     expiry: dict[str, asyncio.TimerHandle] = {}
     typing_state: dict[str, Typing] = {}
