@@ -92,16 +92,19 @@ class RateLimits:
         self._skip_until = 0.0
 
     async def hit(self, action: str, key: str, cost: int = 1) -> None:
-        """Count `cost` against `key`'s `action` windows, or raise RateLimited (nothing counted then)."""
+        """Count `cost` against `key`'s `action` windows, or raise RateLimited.
+
+        Each window's hit is one atomic check-and-count in the store (a Redis round trip with REDIS_URL),
+        and the first window that refuses stops there: a refused request is counted in the windows
+        before it, never in its own or the ones after. Testing every window first and then counting
+        (so a refusal counted nothing) took twice the store calls on every message sent, for nothing a
+        user notices: a refusal means a window is already full."""
         if not self.enabled or cost <= 0 or time.monotonic() < self._skip_until:
             return
-        rules = self.rules[action]
         try:
-            for rule in rules:
-                if not await self.limiter.test(rule, action, key, cost=cost):
+            for rule in self.rules[action]:
+                if not await self.limiter.hit(rule, action, key, cost=cost):
                     raise await self._refusal(rule, action, key)
-            for rule in rules:
-                await self.limiter.hit(rule, action, key, cost=cost)
         except RateLimited:
             raise
         except Exception:
