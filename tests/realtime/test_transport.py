@@ -193,3 +193,34 @@ async def test_a_slow_reader_gets_every_message_in_order(
     seqs = new_messages()
     assert seqs == sorted(seqs) and len(set(seqs)) == total
     bob.close()
+
+
+def test_a_fan_out_frame_is_built_once_and_never_served_stale() -> None:
+    from websockets.streams import StreamReader
+
+    from ticket_comms.realtime import websocket
+
+    def read(frame: bytes) -> tuple[Opcode, bytes]:
+        reader = StreamReader()
+        reader.feed_data(frame)
+        parsed = _finish(Frame.parse(reader.read_exact, mask=False))
+        return parsed.opcode, bytes(parsed.data)
+
+    first = "".join(["42", '["newMessage",{"content":"héllo"}]'])
+    other = "".join(["42", '["newMessage",{"content":"other"}]'])
+    built = websocket._text_frame(first)
+    assert websocket._text_frame(first) is built  # the same message: the same bytes, not rebuilt
+    assert read(built) == (Opcode.TEXT, first.encode())
+    assert read(websocket._text_frame(other)) == (Opcode.TEXT, other.encode())
+    # An equal message that is another object is built again, and equal.
+    again = "".join(["42", '["newMessage",{"content":"héllo"}]'])
+    assert again is not first and read(websocket._text_frame(again)) == (Opcode.TEXT, first.encode())
+
+
+def _finish(gen: Any) -> Any:
+    """Drive a websockets sans-I/O parser generator to its return value."""
+    try:
+        while True:
+            next(gen)
+    except StopIteration as done:
+        return done.value

@@ -8,7 +8,8 @@ connection keeps in memory, and how a message reaches it:
 - the parsed handshake (request and response, with their header maps) is emptied once the
   connection is accepted: nothing reads it afterwards (about 2 KB less);
 - `send_now` writes a message synchronously when the transport can take it, so that Engine.IO's
-  fan-out does not wake a task per recipient (realtime/engine.py);
+  fan-out does not wake a task per recipient (realtime/engine.py), and builds a fan-out's frame once
+  for all its recipients (`_text_frame`);
 - WebSocket-level keepalive pings are off (`UVICORN_WEBSOCKET_OPTIONS`): Engine.IO already pings
   every client every 25 s and closes the ones that stop answering, so a second timer per
   connection bought nothing;
@@ -27,6 +28,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import BINARY, TEXT, Frame
+from websockets.protocol import State
 
 from ticket_comms.realtime import patches
 from ticket_comms.realtime.queues import Flag, LightQueue
@@ -45,6 +47,23 @@ class _ThresholdDeflate(PerMessageDeflate):
         if frame.opcode in (TEXT, BINARY) and frame.fin and len(frame.data) < self.threshold:
             return frame
         return super().encode(frame)
+
+
+# The last text frame built, by the identity of its message. A fan-out writes the same message
+# object (Engine.IO caches a packet's encoding, and one packet goes to every recipient) to each
+# socket in turn, and a server's frames are never masked: without extensions (per-message
+# compression off, the default) the bytes are the same for every recipient, so they are built
+# once per message instead of once per socket (UTF-8 encoding, header and frame objects). Holding
+# the message keeps its identity from being reused.
+_last_text_frame: tuple[str, bytes] = ("", b"")
+
+
+def _text_frame(message: str) -> bytes:
+    """What websockets' `send_text` would write for `message` on a server connection without extensions."""
+    global _last_text_frame
+    if message is not _last_text_frame[0]:
+        _last_text_frame = (message, Frame(TEXT, message.encode()).serialize(mask=False, extensions=[]))
+    return _last_text_frame[1]
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
@@ -70,14 +89,20 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             or self.transport.is_closing()
         ):
             return False
+        conn = self.conn
+        if isinstance(data, str) and not conn.extensions and conn.state is State.OPEN:
+            if conn.expect_continuation_frame:
+                return False
+            self.transport.write(_text_frame(data))
+            return True
         try:
             if isinstance(data, str):
-                self.conn.send_text(data.encode())
+                conn.send_text(data.encode())
             else:
-                self.conn.send_binary(data)
+                conn.send_binary(data)
         except InvalidState:
             return False
-        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.write(b"".join(conn.data_to_send()))
         return True
 
     async def send(self, message: Any) -> None:
