@@ -14,7 +14,9 @@ from ticket_comms.context import AppContext
 from ticket_comms.responses import JSONResponse
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
+    # async, though it awaits nothing: FastAPI runs a plain `def` dependency in its thread pool, a
+    # thread hop on every request, and a burst after a pause grew the pool to 40 threads.
     return request.app.state.ctx
 
 
