@@ -5,8 +5,8 @@ STAY_SECONDS, 30-120 s by default, after a 30 s ramp; the official `socket.io-cl
 bench/node/generator.js `churn`), chat messages at MESSAGE_RATE per second over HTTP, an admin editing and previewing a
 template every 2 s, and events that send email through the inline worker (to the dev mailbox).
 
-Every SAMPLE_SECONDS the server's resident memory, open file descriptors, threads and PostgreSQL
-connections are recorded; the report gives the curve and each resource's slope over the second half
+Every SAMPLE_SECONDS the server's resident memory, open file descriptors, threads, asyncio tasks
+(/metrics) and PostgreSQL connections are recorded; the report gives the curve and each resource's slope over the second half
 of the run (a steady climb there is a leak). The issue's target run is 30 minutes, 2,000 sockets and
 200 messages/s on a quiet machine: `SOAK_SECONDS=1800 SOCKETS=2000 MESSAGE_RATE=200 make soak`.
 Prints one JSON object.
@@ -71,7 +71,7 @@ def _children_rss_mb(pid: int) -> float:
 
 def _slope(samples: list[dict[str, Any]], key: str) -> float | None:
     """Least-squares slope of `key` per minute over the second half of the run."""
-    half = [s for s in samples if s["t"] >= samples[-1]["t"] / 2]
+    half = [s for s in samples if s["t"] >= samples[-1]["t"] / 2 and s[key] is not None]
     if len(half) < 3:
         return None
     n = len(half)
@@ -234,7 +234,20 @@ class Soak:
                 ]
             await asyncio.sleep(1)
 
-    async def sample(self, samples: list[dict[str, Any]]) -> None:
+    async def _tasks(self, http: httpx.AsyncClient) -> int | None:
+        """The server's asyncio task count (the `asyncio_tasks` gauge of /metrics, set every 5 s)."""
+        try:
+            r = await http.get(
+                "/metrics", headers={"Authorization": f"Bearer {token('soak-admin', 'admin')}"}
+            )
+        except httpx.HTTPError:
+            return None
+        for line in r.text.splitlines():
+            if line.startswith("asyncio_tasks "):
+                return int(float(line.split()[-1]))
+        return None
+
+    async def sample(self, http: httpx.AsyncClient, samples: list[dict[str, Any]]) -> None:
         started = time.monotonic()
         while True:
             with psycopg.connect(self.db_url, autocommit=True) as conn:
@@ -247,6 +260,7 @@ class Soak:
                     "t": round(time.monotonic() - started, 1),
                     **_proc_stats(self.pid),
                     "db_connections": db_connections,
+                    "tasks": await self._tasks(http),
                     "sockets_connected": self.sockets_connected(),
                     "messages": self.counts["messages"],
                 }
@@ -308,10 +322,14 @@ async def run(base: str, pid: int, db_url: str) -> dict[str, Any]:
         soak.stop_at = time.monotonic() + SOAK_SECONDS
         samples: list[dict[str, Any]] = []
         await asyncio.gather(
-            soak.messages(), soak.sockets(), soak.templates(http), soak.emails(http), soak.sample(samples)
+            soak.messages(),
+            soak.sockets(),
+            soak.templates(http),
+            soak.emails(http),
+            soak.sample(http, samples),
         )
         integrity = await soak.integrity()
-    keys = ("rss_mb", "fds", "threads", "db_connections", "children_rss_mb")
+    keys = ("rss_mb", "fds", "threads", "tasks", "db_connections", "children_rss_mb")
     return {
         "scenario": "soak",
         "params": {
@@ -327,7 +345,7 @@ async def run(base: str, pid: int, db_url: str) -> dict[str, Any]:
         "slope_per_minute_second_half": {k: _slope(samples, k) for k in keys},
         "start": samples[0] if samples else None,
         "end": samples[-1] if samples else None,
-        "peak": {k: max(s[k] for s in samples) for k in keys} if samples else None,
+        "peak": {k: max(s[k] or 0 for s in samples) for k in keys} if samples else None,
         "samples": samples,
     }
 

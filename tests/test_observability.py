@@ -56,6 +56,13 @@ async def test_event_loop_lag_and_collections_on_a_clock_are_measured(app, as_us
     assert 'gc_pause_seconds_count{generation="0"}' in after
 
 
+async def test_the_event_loops_tasks_are_counted(app, as_user):
+    """The soak (bench/soak.py) watches this gauge for leaked tasks."""
+    text = (await as_user("ops", "admin").get("/metrics")).text
+    tasks = [float(line.split()[-1]) for line in text.splitlines() if line.startswith("asyncio_tasks ")]
+    assert tasks and tasks[0] >= 2  # at least the lag sampler and the collector on a clock
+
+
 async def test_a_stall_of_the_event_loop_is_logged(app, caplog):
     caplog.set_level(logging.WARNING, logger="ticket_comms.observability")
     await asyncio.sleep(0.06)
