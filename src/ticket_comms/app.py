@@ -153,8 +153,7 @@ def create_app(settings: Settings | None = None) -> Any:
         push_vapid.load_signer(settings)
         pusher = None
         if settings.worker == "inline":
-            # Imported only here: the push sender's httpx (~7 MB) is not needed by a `serve` without it.
-            from ticket_comms.push import worker as push_worker
+            from ticket_comms.push import worker as push_worker  # only here: push/worker.py says why
 
             pusher = push_worker.start_inline(settings, db, metrics)
         inbound_smtp = await inbound_smtp_listener.start_inbound_smtp(ctx, *inbound_mail.smtp_handlers(ctx))

@@ -84,10 +84,9 @@ class Worker:
                 await client.aclose()
 
 
-def start_inline(settings: Settings, db: Database, metrics: Metrics | None = None) -> Worker | None:
-    """The worker inside `serve` (WORKER=inline)."""
-    if settings.worker != "inline":
-        return None
+def start_inline(settings: Settings, db: Database, metrics: Metrics | None = None) -> Worker:
+    """The worker inside `serve`; the app calls it only with WORKER=inline (and imports this module
+    only then: the sender's httpx is ~7 MB a `serve` without it does not need)."""
     worker = Worker(settings, db, metrics)
     worker.start()
     return worker
