@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ticket_comms.config import Settings
-from ticket_comms.realtime import engine, manager, patches, redis_manager, server, websocket
+from ticket_comms.realtime import codec, engine, manager, patches, redis_manager, server, websocket
 from ticket_comms.realtime.patches import PATCHES, VALIDATED, UnvalidatedLibraries, check_versions
 
 LIBRARIES = ("engineio", "socketio", "uvicorn", "websockets")
@@ -64,7 +64,7 @@ def test_every_library_method_our_classes_override_is_listed():
     listed = {p.target for p in PATCHES}
     ours = [
         cls
-        for module in (engine, manager, redis_manager, server, websocket)
+        for module in (codec, engine, manager, redis_manager, server, websocket)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
     ]

@@ -166,6 +166,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     sio = Server(
         async_mode="asgi",
         client_manager=manager,
+        serializer=codec.JsonPacket,
         json=codec,
         # None is engine.io's same-origin check (the Origin must match the Host the request came to);
         # an empty list would switch the check off, so it never reaches engine.io.
