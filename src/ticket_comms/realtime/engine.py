@@ -9,10 +9,12 @@ socket that opens directly as a WebSocket (what the React and Flutter clients do
 - its reader (the connection's own ASGI task) and one writer task, which sleeps while packets are
   written straight to the WebSocket (`Outbox`) and only works when the client reads slowly;
 - an `Outbox` (a `LightQueue`, `realtime/queues.py`);
-- one timer for the next ping.
+- two floats: when its next ping is due, and when its connection ends (the token's expiry). The
+  server looks over every socket once a second (`EngineServer._look`) to send the pings that are
+  due, close clients that stopped answering and end expired connections: no timer per socket.
 
-Reads wait without a timeout: a client that stops answering pings is closed by Engine.IO's
-monitor task (`check_ping_timeout`); `EngineSocket.close` then wakes the writer, which closes the
+Reads wait without a timeout: a client that stops answering pings is closed by the server's
+look; `EngineSocket.close` then wakes the writer, which closes the
 WebSocket, and the reader sees the disconnect. Clients that start with long-polling and
 upgrade keep Engine.IO's own path.
 """
@@ -65,29 +67,27 @@ class Outbox(LightQueue):
 
 
 class EngineSocket(async_socket.AsyncSocket):
-    _ping_timer: asyncio.TimerHandle | None = None
     last_ping: float | None
     connected: bool
+    # When the server's next look (EngineServer._look) sends this socket its ping (0: none due), and
+    # when it ends the connection (None: never; the Socket.IO server sets the sign-in token's expiry).
+    # Two floats instead of a loop timer each: a uvloop timer handle is about 600 bytes.
+    next_ping: float = 0.0
+    deadline: float | None = None
 
     def schedule_ping(self) -> None:
-        # Only after the previous ping was answered (Engine.IO's rule), and as a timer, not a task.
+        # Only after the previous ping was answered (Engine.IO's rule); sent by the server's look.
         if self.last_ping:
             self.last_ping = None
-            loop = asyncio.get_running_loop()
-            self._ping_timer = loop.call_later(self.server.ping_interval, self._ping)
+            self.next_ping = time.time() + self.server.ping_interval
 
-    def _ping(self) -> None:
-        self._ping_timer = None
-        if not self.closing and not self.closed:
-            self.last_ping = time.time()
-            self.queue.put_nowait(packet.Packet(packet.PING))
+    def ping(self, now: float) -> None:
+        self.next_ping = 0.0
+        self.last_ping = now
+        self.queue.put_nowait(packet.Packet(packet.PING))
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
         await super().close(wait=wait, abort=abort, reason=reason)
-        if self._ping_timer is not None:
-            # The timer holds the socket: without this a closed socket lives until its next ping.
-            self._ping_timer.cancel()
-            self._ping_timer = None
         if self.closed:
             # Wake whoever waits on the outbox (the writer, or a pending long-poll): the connection
             # ends after what is already queued. Engine.IO's own waits had timeouts for this; and
@@ -152,10 +152,11 @@ class EngineSocket(async_socket.AsyncSocket):
         await ws.close()
 
 
-# How often the server looks for clients that have not answered their ping within the timeout (at most
-# this, and at most a quarter of the timeout); and how many of them one look closes, so that a network
-# failure dropping thousands of clients at once spreads their closing over several looks.
-PING_MONITOR_SECONDS = 1.0
+# How often the server looks over its sockets (EngineServer._look: pings due, pings unanswered,
+# deadlines passed): at most this, and at most a quarter of the ping interval and timeout. How many
+# unanswered clients one look closes, so that a network failure dropping thousands of clients at once
+# spreads their closing over several looks; and how many sockets it looks at between two yields.
+LOOK_SECONDS = 1.0
 CLOSES_PER_LOOK = 500
 LOOK_SLICE = 1_000
 
@@ -177,18 +178,30 @@ class EngineServer(engineio.AsyncServer):
         translate = self._async["translate_request"]  # type: ignore[has-type]
         self._async = {**self._async, "translate_request": patches.drop_websocket_body_reader(translate)}  # type: ignore[has-type]
 
+    # Called with a socket's sid once its deadline (`end_at`) has passed.
+    on_deadline: Callable[[str], None] | None = None
+
     def create_queue(self, *args: Any, **kwargs: Any) -> Outbox:  # type: ignore[override]
         return Outbox()
 
+    def end_at(self, sid: str, when: float) -> None:
+        """End socket `sid`'s connection at `when` (time.time()): `on_deadline(sid)` is called then."""
+        sock = self.sockets.get(sid)
+        if sock is not None:
+            sock.deadline = when
+
     async def _service_task(self) -> None:
-        """Engine.IO's monitor of unanswered pings, as one look over every socket a second.
+        """Engine.IO's monitor of connected clients, as one look over every socket a second: it also
+        sends the pings that are due and ends connections whose deadline has passed.
 
         Upstream looks at one socket at a time and waits ping_timeout / (number of sockets) between
         two, each wait an `asyncio.wait_for` on an event: with 8,000 sockets and a 20 s timeout, 400
         of them a second, each creating a task, two futures and a timer, all day long (cProfile under
-        fan-out: 860 a second). A look is a loop over the sockets comparing one float each."""
+        fan-out: 860 a second). And each socket kept a loop timer for its next ping, and one for its
+        token's expiry (about 1.2 KB per socket). A look compares a few floats per socket; a ping or
+        an expiry is at most one look late (pings are due every 25 s, and a client waits 45 s)."""
         self.service_task_event = stop = self.create_event()
-        interval = min(PING_MONITOR_SECONDS, self.ping_timeout / 4)
+        interval = min(LOOK_SECONDS, self.ping_timeout / 4, self.ping_interval / 4)
         while True:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -196,11 +209,11 @@ class EngineServer(engineio.AsyncServer):
             except TimeoutError:
                 pass
             try:
-                await self._close_unanswered(time.time())
+                await self._look(time.time())
             except Exception:
-                log.exception("could not close the clients that stopped answering pings")
+                log.exception("the look over connected clients failed")
 
-    async def _close_unanswered(self, now: float) -> None:
+    async def _look(self, now: float) -> None:
         late = []
         sockets = list(self.sockets.values())
         # In slices, so that a look over 10,000 sockets (about 5 ms) is not one pause of the loop.
@@ -211,8 +224,18 @@ class EngineServer(engineio.AsyncServer):
                 if sock.closed:
                     if self.sockets.get(sock.sid) is sock:
                         del self.sockets[sock.sid]  # as upstream: a socket closed without being removed
-                elif sock.last_ping and not sock.closing and now - sock.last_ping > self.ping_timeout:
-                    late.append(sock)
+                    continue
+                if sock.closing:
+                    continue
+                if sock.last_ping:
+                    if now - sock.last_ping > self.ping_timeout:
+                        late.append(sock)
+                elif sock.next_ping and sock.next_ping <= now:
+                    sock.ping(now)
+                if sock.deadline is not None and sock.deadline <= now:
+                    sock.deadline = None
+                    if self.on_deadline is not None:
+                        self.on_deadline(sock.sid)
         for sock in late[:CLOSES_PER_LOOK]:
             # Not aborted: a CLOSE packet tells a half-open client it is disconnected (as upstream).
             await sock.close(wait=False, abort=False, reason=self.reason.PING_TIMEOUT)

@@ -103,8 +103,8 @@ PATCHES: tuple[Patch, ...] = (
         "engine.EngineServer._service_task",
         "Checks one socket at a time, an `asyncio.wait_for` (a task, two futures, a timer) between two: "
         "400 a second with 8,000 sockets.",
-        "One look over every socket a second (a float compared per socket); closes at most "
-        "CLOSES_PER_LOOK per look.",
+        "One look over every socket a second, in slices: it also sends the pings that are due and ends "
+        "connections whose deadline (token expiry) passed; closes at most CLOSES_PER_LOOK per look.",
     ),
     Patch(
         "engineio.base_server.BaseServer.__init__",
@@ -117,13 +117,13 @@ PATCHES: tuple[Patch, ...] = (
         f"{_ENGINE_SOCKET}.schedule_ping",
         "engine.EngineSocket.schedule_ping",
         "Starts a task that sleeps ping_interval and then sends a PING.",
-        "A loop timer instead of a sleeping task per socket.",
+        "Records when the next ping is due; the server's look sends it (no task, no timer per socket).",
     ),
     Patch(
         f"{_ENGINE_SOCKET}.close",
         "engine.EngineSocket.close",
         "Queues CLOSE and relies on its readers' and writer's timeouts to notice the end.",
-        "Our waits have no timeouts: close cancels the ping timer and wakes the outbox's waiter.",
+        "Our waits have no timeouts: close wakes the outbox's waiter.",
     ),
     Patch(
         f"{_ENGINE_SOCKET}._upgrade_websocket",

@@ -179,7 +179,6 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
     )
     if not isinstance(manager, LocalManager):
         manager.on_resubscribe = lambda: reconcile_rooms(manager, ctx_ref())
-    expiry: dict[str, asyncio.TimerHandle] = {}
     typing_state: dict[str, Typing] = {}
     background = Background()
 
@@ -239,21 +238,25 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         for ticket_id in entered:
             if ticket_id not in still:
                 await sio.leave_room(sid, ticket_room(ticket_id))
-        # A token that expires while connected ends the connection.
-        delay = max(0.0, user.expires_at - time.time())
-        loop = asyncio.get_running_loop()
-        expiry[sid] = loop.call_later(delay, lambda: background.spawn(token_expired(sid)))
+        # A token that expires while connected ends the connection (the Engine.IO server's look).
+        eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+        if eio_sid is not None:
+            engine.end_at(eio_sid, user.expires_at)
+
+    def deadline_passed(eio_sid: str) -> None:
+        sid = sio.manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is not None:
+            background.spawn(token_expired(sid))
+
+    engine: EngineServer = sio.eio
+    engine.on_deadline = deadline_passed
 
     async def token_expired(sid: str) -> None:
-        expiry.pop(sid, None)
         await sio.emit("error", {"code": "token_expired", "message": "The token has expired."}, to=sid)
         await sio.disconnect(sid)
 
     @sio.event
     async def disconnect(sid: str, *_: Any) -> None:
-        timer = expiry.pop(sid, None)
-        if timer:
-            timer.cancel()
         typing().forget(sid)
         # A typer whose last socket went away stops typing now rather than after the timeout.
         user = (await sio.get_session(sid)).get("user")
