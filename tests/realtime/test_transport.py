@@ -22,6 +22,7 @@ from tests.conftest import RunningApp, make_settings, start_app
 from tests.realtime.conftest import Connect, Http, make_ticket, open_socket
 from ticket_comms.realtime.engine import EngineSocket
 from ticket_comms.realtime.queues import LightQueue
+from ticket_comms.realtime.websocket import WebSocketProtocol
 
 
 @pytest.mark.parametrize("transports", [["polling"], ["polling", "websocket"]])
@@ -113,6 +114,9 @@ async def test_an_idle_connection_holds_one_writer_task_and_a_light_outbox(
         assert isinstance(server_socket, EngineSocket)
         assert isinstance(server_socket.queue, LightQueue)
         assert server_socket.queue.empty()
+        # uvicorn's protocol keeps its attributes in slots, not in a dict of its own (websocket.py).
+        protocol = server_socket.queue.direct.__self__
+        assert isinstance(protocol, WebSocketProtocol) and vars(protocol) == {}
         # No timer of its own: the server's look sends its next ping and ends it when its token expires.
         assert 0 < server_socket.next_ping - time.time() <= eio.ping_interval
         assert server_socket.deadline is not None and server_socket.deadline > time.time()

@@ -67,6 +67,19 @@ def _text_frame(message: str) -> bytes:
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    # Every attribute uvicorn's protocol sets, as slots: uvicorn's class has no __slots__, and with
+    # more than 30 attributes CPython gives each instance a dict of its own instead of one sharing the
+    # class's keys (about 1.6 KB per connection, tracemalloc). A slot is 8 bytes. An attribute missing
+    # here still works, in the instance's dict; tests/realtime/test_transport.py checks there is none.
+    __slots__ = (
+        "app", "app_state", "asgi_version", "client", "close_sent", "close_timeout", "close_timer",
+        "config", "conn", "connections", "curr_msg_data_type", "default_headers", "disconnected",
+        "frames", "handshake_complete", "handshake_initiated", "initial_response", "last_ping_rtt",
+        "logger", "loop", "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout",
+        "ping_timer", "pong_timer", "queue", "read_paused", "request", "response", "root_path",
+        "scheme", "scope", "server", "tasks", "transport", "writable",
+    )  # fmt: skip
+
     # Messages under this many bytes are not compressed when the client negotiated permessage-deflate
     # (only reached when compression is on, see `websocket_options`).
     compression_threshold = 0
