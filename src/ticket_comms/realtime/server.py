@@ -91,7 +91,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Background:
-    """The tasks a server's timers start (typing and token expiry), one set per server.
+    """The tasks started outside a client event (typing timeouts, and ends of expired tokens' connections),
+    one set per server.
 
     The event loop keeps only weak references to tasks: they are held here until done."""
 
