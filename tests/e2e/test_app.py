@@ -129,6 +129,27 @@ def test_preferences_are_saved_at_once_and_persist(people, pages):
     assert "QuoteApproved" not in prefs["emailEvents"] and prefs["chatEnabled"] is False
 
 
+def test_quick_changes_each_show_at_once_and_all_persist(people, pages):
+    # Three switches flipped while the first saves are still in flight: each shows its new state on
+    # the click itself (uncheck() fails when a click leaves the box as it was), and the saves, sent
+    # one at a time in order, leave all three changes on the server.
+    alice = people("Alice Carter")
+    page = pages.open(alice, "/settings/notifications")
+    names = ["Quote declined", "Invoice generated", "In-app notifications"]
+    expect(page.get_by_role("checkbox", name=names[0])).to_be_checked()
+    for name in names:
+        page.get_by_role("checkbox", name=name).uncheck()
+    for name in names:
+        expect(page.get_by_role("checkbox", name=name)).not_to_be_checked()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    prefs = alice.http.get("/api/v1/me/notification-preferences").json()
+    assert {"QuoteDeclined", "InvoiceGenerated"}.isdisjoint(prefs["emailEvents"])
+    assert prefs["chatEnabled"] is False
+    page.reload()
+    for name in names:
+        expect(page.get_by_role("checkbox", name=name)).not_to_be_checked()
+
+
 def test_the_bell_counts_a_new_notification_live(people, pages):
     alice, admin = people("Alice Carter"), people("Ada Admin", role="admin")
     page = pages.open(alice, "/tickets")

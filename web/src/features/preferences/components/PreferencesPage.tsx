@@ -1,4 +1,5 @@
 // `/settings/notifications` (where emails link to): channels, one switch per event in words, muted tickets.
+import { useState } from "react";
 import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { getClaims } from "@/lib/auth/session";
 import { Link } from "react-router";
@@ -69,8 +70,20 @@ function UnmuteButton({ ticketId }: { ticketId: string }) {
 export function PreferencesPage({ tickets }: { tickets: Ticket[] }) {
   const prefs = usePreferences();
   const save = useSavePreferences();
-  const p = prefs.data;
-  const update = (patch: Partial<Preferences>) => p && save.mutate({ ...p, ...patch });
+  // What the switches show while saves are in flight, set in the click's own render. The cache's
+  // optimistic update reaches React only after the save has started (asynchronously), and React puts
+  // a controlled checkbox back meanwhile: the switch flickered, and a quick second click could find
+  // it unchanged (seen as a flaky browser test).
+  const [shown, setShown] = useState<Preferences>();
+  const p = shown ?? prefs.data;
+  const update = (patch: Partial<Preferences>) => {
+    if (!p) return;
+    const next = { ...p, ...patch };
+    setShown(next);
+    // Per-call callbacks run for the latest call only: once the last save has settled, the saved
+    // preferences (or, after an error, the rolled-back ones) show again.
+    save.mutate(next, { onSettled: () => setShown(undefined) });
+  };
   const toggleEvent = (event: string, on: boolean) =>
     p && update({ emailEvents: on ? [...new Set([...p.emailEvents, event])] : p.emailEvents.filter((e) => e !== event) });
 
