@@ -182,6 +182,7 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         manager.on_resubscribe = lambda: reconcile_rooms(manager, ctx_ref())
     typing_state: dict[str, Typing] = {}
     background = Background()
+    engine: EngineServer = sio.eio
 
     def typing() -> Typing:
         if "t" not in typing_state:
@@ -249,7 +250,6 @@ def build_server(ctx_ref: Callable[[], AppContext], settings: Settings) -> Serve
         if sid is not None:
             background.spawn(token_expired(sid))
 
-    engine: EngineServer = sio.eio
     engine.on_deadline = deadline_passed
 
     async def token_expired(sid: str) -> None:
