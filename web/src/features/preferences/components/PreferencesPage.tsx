@@ -70,18 +70,18 @@ function UnmuteButton({ ticketId }: { ticketId: string }) {
 export function PreferencesPage({ tickets }: { tickets: Ticket[] }) {
   const prefs = usePreferences();
   const save = useSavePreferences();
-  // What the switches show while saves are in flight, set in the click's own render. The cache's
-  // optimistic update reaches React only after the save has started (asynchronously), and React puts
-  // a controlled checkbox back meanwhile: the switch flickered, and a quick second click could find
-  // it unchanged (seen as a flaky browser test).
+  // What the switches show while saves are in flight, set in the click's own render. An optimistic
+  // update of the query cache reaches React only asynchronously, after the save has started, and React
+  // puts a controlled checkbox back meanwhile: the switch flickered, and a quick second click could
+  // find it unchanged (seen as a flaky browser test).
   const [shown, setShown] = useState<Preferences>();
   const p = shown ?? prefs.data;
   const update = (patch: Partial<Preferences>) => {
     if (!p) return;
     const next = { ...p, ...patch };
     setShown(next);
-    // Per-call callbacks run for the latest call only: once the last save has settled, the saved
-    // preferences (or, after an error, the rolled-back ones) show again.
+    // Per-call callbacks run for the latest call only: once the last save has settled, what the server
+    // holds shows again (after an error, the last saved preferences).
     save.mutate(next, { onSettled: () => setShown(undefined) });
   };
   const toggleEvent = (event: string, on: boolean) =>
