@@ -64,3 +64,13 @@ async def test_a_look_closes_a_bounded_number_of_silent_clients_and_forgets_clos
     assert sum(s.closed for s in socks) == 4
     assert len(server.sockets) == 4  # the first two closed ones are forgotten, the next two on the next look
     assert not answered.closed
+
+
+async def test_a_look_in_slices_reaches_every_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "LOOK_SLICE", 2)
+    server, socks = _server_with(*(f"s{i}" for i in range(5)))
+    now = time.time()
+    for sock in socks:
+        sock.next_ping = now - 1
+    await server._look(now)
+    assert all(sock.last_ping == now and not sock.queue.empty() for sock in socks)
