@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Any:
                 ctx.image_workers.close()
             if ctx.renderer is not None:
                 ctx.renderer.close()
+            await ctx.messages.wait_idle()
             await broadcaster.stop()
             await db.close()
             await watch.stop()

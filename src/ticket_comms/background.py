@@ -33,6 +33,7 @@ def build_context(settings: Settings, db: Database, broadcast: Broadcaster, **ex
     from ticket_comms.attachments.storage import build_storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.chat.writer import MessageWriter
 
     return AppContext(
         settings=settings,
@@ -41,6 +42,7 @@ def build_context(settings: Settings, db: Database, broadcast: Broadcaster, **ex
         users=Users(db),
         broadcast=broadcast,
         storage=build_storage(settings),
+        messages=MessageWriter(db),
         **extra,
     )
 

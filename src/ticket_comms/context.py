@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ticket_comms.attachments.storage import Storage
     from ticket_comms.auth.service import Users
     from ticket_comms.auth.tokens import TokenVerifier
+    from ticket_comms.chat.writer import MessageWriter
     from ticket_comms.email.dev_mailbox.sink import DevMailbox
     from ticket_comms.email.ses_webhook import SnsCertificates
     from ticket_comms.email.templates.render_pool import TemplateRenderer
@@ -29,6 +30,8 @@ class AppContext:
     users: Users
     broadcast: Broadcaster
     storage: Storage
+    # Plain chat messages, written together when sent together.
+    messages: MessageWriter
     # Set while SMTP_URL is unset: the built-in SMTP sink; `dev_mailbox.url` is then the relay to send through.
     dev_mailbox: DevMailbox | None = None
     # The in-process email worker (WORKER=inline).

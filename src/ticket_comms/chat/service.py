@@ -17,6 +17,7 @@ from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.reactions import MAX_DISTINCT_REACTIONS, NotAnEmoji, TooManyReactions, checked_emoji
 from ticket_comms.chat.readers import announce, for_reader
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
+from ticket_comms.chat.writer import INSERT_MESSAGE
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
@@ -52,37 +53,6 @@ SELECT_MESSAGES = (
     f"SELECT {MESSAGE_COLUMNS}, {REACTIONS_COLUMN} FROM messages m "
     "LEFT JOIN attachments a ON a.id = m.attachment_id"
 )
-
-# One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
-# the message, move the sender's read mark past it, and schedule the other participants' email
-# digests (no email per message) and pushes (those with a device, after PUSH_MESSAGE_DELAY_SECONDS).
-# No row comes back when the check fails.
-INSERT_MESSAGE = f"""
-WITH t AS (
-    UPDATE tickets SET last_seq = last_seq + 1, last_activity_at = now()
-    WHERE id = %(ticket_id)s
-      AND (%(is_admin)s OR %(sender_id)s::text IS NULL OR EXISTS (
-          SELECT 1 FROM ticket_participants p WHERE p.ticket_id = %(ticket_id)s AND p.user_id = %(sender_id)s))
-    RETURNING id, last_seq
-), m AS (
-    INSERT INTO messages (ticket_id, seq, sender_id, type, content, attachment_id, attachment_name,
-                          reply_to_id, client_id)
-    SELECT t.id, t.last_seq, %(sender_id)s, %(type)s, %(content)s, %(attachment_id)s, %(attachment_name)s,
-           %(reply_to_id)s, %(client_id)s
-    FROM t
-    RETURNING *
-), r AS (
-    UPDATE ticket_participants p SET last_read_seq = m.seq, last_read_at = m.created_at
-    FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
-), d AS (
-    {digests.schedule_digests_cte("m")}
-), pm AS (
-    {push_messages.schedule_pushes_cte("m")}
-)
-SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
-       m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
-FROM m
-"""
 
 
 def _validate_content(body: SendMessage) -> None:
@@ -164,38 +134,17 @@ async def send_message(
         "digest_delay": ctx.settings.message_email_delay_seconds,
         **push_messages.schedule_params(ctx.settings),
     }
-    # A plain message is one statement, atomic on its own: in autocommit it needs no BEGIN/COMMIT round
-    # trips (the hottest write path). Replies and attachments check and claim first, in a transaction.
-    single_statement = body.reply_to_id is None and body.attachment_id is None
     try:
-        async with ctx.db.connection() if single_statement else ctx.db.transaction() as conn:
-            if body.reply_to_id is not None:
-                await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
-            attachment = None
-            if body.attachment_id is not None and body.client_id is not None:
-                # A retry of an Image/File message: its attachment is already claimed by the first
-                # attempt, so answer with that message before the claim would refuse it.
-                existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
-                if existing is not None:
-                    return for_reader(ctx, user, message_out(existing, ctx.settings)), False
-            if body.attachment_id is not None:
-                try:
-                    attachment = await _claimable_attachment(conn, user, ticket_id, body.attachment_id, body)
-                except AttachmentUsed:
-                    # A retry that waited on the first attempt's lock sees its commit only now.
-                    if body.client_id is None:
-                        raise
-                    existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
-                    if existing is None:
-                        raise
-                    return for_reader(ctx, user, message_out(existing, ctx.settings)), False
-                params["attachment_name"] = attachment["file_name"]
-            row = await _insert(conn, params)
+        if body.reply_to_id is None and body.attachment_id is None:
+            # A plain message is one statement, atomic on its own, written with those sent beside it
+            # (chat/writer.py). Replies and attachments check and claim first, in a transaction.
+            row = await ctx.messages.insert(params)
             if row is None:
                 raise TicketNotFound()
-            if attachment is not None:
-                await attachments.attach_to_message(conn, attachment["id"], row["id"])
-                row = await _fetch_message(conn, ticket_id, row["id"])
+        else:
+            row, created = await _send_in_transaction(ctx, user, ticket_id, body, params)
+            if not created:
+                return for_reader(ctx, user, message_out(row, ctx.settings)), False
     except psycopg.errors.UniqueViolation:
         # The same sender repeated a clientId (a retry racing the first attempt, or a plain retry):
         # the transaction rolled back, so no seq was used; answer with the first message.
@@ -209,6 +158,41 @@ async def send_message(
     message = message_out(row, ctx.settings)
     await announce(ctx, "newMessage", ticket_id, message)
     return for_reader(ctx, user, message), True
+
+
+async def _send_in_transaction(
+    ctx: AppContext, user: CurrentUser, ticket_id: UUID, body: SendMessage, params: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """A reply or an attachment message: (its row, True), or (the first message, False) for a retry."""
+    async with ctx.db.transaction() as conn:
+        if body.reply_to_id is not None:
+            await _check_reply_target(conn, user, ticket_id, body.reply_to_id)
+        attachment = None
+        if body.attachment_id is not None and body.client_id is not None:
+            # A retry of an Image/File message: its attachment is already claimed by the first
+            # attempt, so answer with that message before the claim would refuse it.
+            existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
+            if existing is not None:
+                return existing, False
+        if body.attachment_id is not None:
+            try:
+                attachment = await _claimable_attachment(conn, user, ticket_id, body.attachment_id, body)
+            except AttachmentUsed:
+                # A retry that waited on the first attempt's lock sees its commit only now.
+                if body.client_id is None:
+                    raise
+                existing = await _existing_by_client_id(conn, user.id, ticket_id, body.client_id)
+                if existing is None:
+                    raise
+                return existing, False
+            params["attachment_name"] = attachment["file_name"]
+        row = await _insert(conn, params)
+        if row is None:
+            raise TicketNotFound()
+        if attachment is not None:
+            await attachments.attach_to_message(conn, attachment["id"], row["id"])
+            row = await _fetch_message(conn, ticket_id, row["id"])
+        return row, True
 
 
 async def _check_reply_target(

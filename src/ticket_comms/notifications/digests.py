@@ -38,15 +38,17 @@ DIGEST_LOCK_CLASS = 726_100_432
 
 def schedule_digests_cte(message_cte: str = "m") -> str:
     """The body of a CTE for the statement that inserts a chat message, whose CTE `message_cte` is the new
-    message (columns ticket_id, sender_id, type). Parameter: `digest_delay` (seconds).
+    message or messages (columns ticket_id, sender_id, type). Parameter: `digest_delay` (seconds).
 
     Each other unmuted participant gets a pending digest unless one is pending already. Those who have
     one are skipped before the upsert, so a busy thread neither writes nor locks their rows. Being
-    part of the message's own statement, it commits (or rolls back) with the message.
+    part of the message's own statement, it commits (or rolls back) with the message. DISTINCT: when
+    several messages of one ticket are written together, each participant is still one row (an upsert
+    may not touch a row twice).
     """
     return f"""
 INSERT INTO message_digests (ticket_id, user_id, due_at)
-SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(digest_delay)s)
+SELECT DISTINCT p.ticket_id, p.user_id, now() + make_interval(secs => %(digest_delay)s)
 FROM {message_cte} JOIN ticket_participants p ON p.ticket_id = {message_cte}.ticket_id
 WHERE {message_cte}.type <> 'System' AND p.user_id <> {message_cte}.sender_id AND NOT p.is_muted
   AND NOT EXISTS (SELECT 1 FROM message_digests d

@@ -24,12 +24,13 @@ log = logging.getLogger(__name__)
 
 def schedule_pushes_cte(message_cte: str = "m") -> str:
     """The body of a CTE for the statement that inserts a chat message, whose CTE `message_cte` is the new
-    message (columns ticket_id, sender_id, type), as notifications.digests.schedule_digests_cte.
+    message or messages (columns ticket_id, sender_id, type), as notifications.digests.schedule_digests_cte
+    (which says why DISTINCT).
     Parameter (`schedule_params`): `push_delay` seconds. Only participants a push can reach get a row:
     a device, push on, the ticket not muted."""
     return f"""
 INSERT INTO push_message_schedules (ticket_id, user_id, due_at)
-SELECT p.ticket_id, p.user_id, now() + make_interval(secs => %(push_delay)s)
+SELECT DISTINCT p.ticket_id, p.user_id, now() + make_interval(secs => %(push_delay)s)
 FROM {message_cte} JOIN ticket_participants p ON p.ticket_id = {message_cte}.ticket_id
 LEFT JOIN notification_preferences np ON np.user_id = p.user_id
 WHERE {message_cte}.type <> 'System' AND p.user_id <> {message_cte}.sender_id AND NOT p.is_muted

@@ -1,0 +1,201 @@
+"""Writing chat messages: the statement that inserts one, and the writer that puts plain messages sent at
+the same moment into one statement.
+
+A plain message (no reply, no attachment) is one statement in autocommit: the hottest write of the
+product. When many sockets send at once, each statement costs a round trip, a wake-up of a backend and
+its own execution of a nine-CTE plan, and the client's share of that (building the query, the send, the
+wait, the result) is most of what a message costs the server. So the writer keeps one write in flight:
+messages that arrive while it runs go together in the next, one statement for all of them
+(INSERT_MESSAGES). At a low rate nothing waits (a lone message takes the one-row statement at once);
+under load the batches grow with it, so the cost per message falls as the load rises. The writes go
+through the database's connection for generic plans (database.py says why a batch needs one).
+
+One write in flight also means plain messages never wait on each other's row locks, and a batch, which
+locks several tickets, never meets another batch holding them in another order. Everything else that
+locks a ticket (replies, attachments, ticket changes) locks only that one ticket, so it cannot close a
+cycle with a batch either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import psycopg
+
+from ticket_comms.database import Database
+from ticket_comms.notifications import digests
+from ticket_comms.push import messages as push_messages
+
+log = logging.getLogger(__name__)
+
+# Messages per statement, at most: a burst larger than this goes in several writes, one after another.
+MAX_BATCH = 200
+
+# One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
+# the message, move the sender's read mark past it, and schedule the other participants' email
+# digests (no email per message) and pushes (those with a device, after PUSH_MESSAGE_DELAY_SECONDS).
+# No row comes back when the check fails.
+INSERT_MESSAGE = f"""
+WITH t AS (
+    UPDATE tickets SET last_seq = last_seq + 1, last_activity_at = now()
+    WHERE id = %(ticket_id)s
+      AND (%(is_admin)s OR %(sender_id)s::text IS NULL OR EXISTS (
+          SELECT 1 FROM ticket_participants p WHERE p.ticket_id = %(ticket_id)s AND p.user_id = %(sender_id)s))
+    RETURNING id, last_seq
+), m AS (
+    INSERT INTO messages (ticket_id, seq, sender_id, type, content, attachment_id, attachment_name,
+                          reply_to_id, client_id)
+    SELECT t.id, t.last_seq, %(sender_id)s, %(type)s, %(content)s, %(attachment_id)s, %(attachment_name)s,
+           %(reply_to_id)s, %(client_id)s
+    FROM t
+    RETURNING *
+), r AS (
+    UPDATE ticket_participants p SET last_read_seq = m.seq, last_read_at = m.created_at
+    FROM m WHERE p.ticket_id = m.ticket_id AND p.user_id = m.sender_id AND p.last_read_seq < m.seq
+), d AS (
+    {digests.schedule_digests_cte("m")}
+), pm AS (
+    {push_messages.schedule_pushes_cte("m")}
+)
+SELECT m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
+       m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
+FROM m
+"""
+
+# INSERT_MESSAGE for several plain messages (of any tickets, any senders) in one statement. Each input
+# row keeps its place (`ord`), which is also its order in its ticket: a ticket's seq moves past all of
+# its messages at once, and they take the seqs in between in arrival order. A row whose sender may not
+# post comes back with no message, as INSERT_MESSAGE does.
+INSERT_MESSAGES = f"""
+WITH i AS (
+    SELECT * FROM unnest(%(ticket_ids)s::uuid[], %(sender_ids)s::text[], %(is_admins)s::bool[],
+                         %(types)s::text[], %(contents)s::text[], %(client_ids)s::text[])
+         WITH ORDINALITY AS i(ticket_id, sender_id, is_admin, type, content, client_id, ord)
+), allowed AS (
+    SELECT i.* FROM i
+    WHERE i.is_admin OR EXISTS (
+        SELECT 1 FROM ticket_participants p WHERE p.ticket_id = i.ticket_id AND p.user_id = i.sender_id)
+), counts AS (
+    SELECT ticket_id, count(*)::int AS n FROM allowed GROUP BY ticket_id
+), t AS (
+    UPDATE tickets SET last_seq = last_seq + counts.n, last_activity_at = now()
+    FROM counts WHERE tickets.id = counts.ticket_id
+    RETURNING tickets.id, tickets.last_seq - counts.n AS seq_before
+), numbered AS (
+    SELECT allowed.*, t.seq_before + row_number() OVER (PARTITION BY allowed.ticket_id ORDER BY allowed.ord)
+           AS seq
+    FROM allowed JOIN t ON t.id = allowed.ticket_id
+), m AS (
+    INSERT INTO messages (ticket_id, seq, sender_id, type, content, client_id)
+    SELECT ticket_id, seq, sender_id, type, content, client_id FROM numbered
+    RETURNING *
+), r AS (
+    UPDATE ticket_participants p SET last_read_seq = x.seq, last_read_at = x.created_at
+    FROM (SELECT ticket_id, sender_id, max(seq) AS seq, max(created_at) AS created_at
+          FROM m GROUP BY ticket_id, sender_id) x
+    WHERE p.ticket_id = x.ticket_id AND p.user_id = x.sender_id AND p.last_read_seq < x.seq
+), d AS (
+    {digests.schedule_digests_cte("m")}
+), pm AS (
+    {push_messages.schedule_pushes_cte("m")}
+)
+SELECT numbered.ord, m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
+       m.created_at, m.edited_at, m.deleted_at, NULL::uuid AS att_id, NULL::jsonb AS reactions
+FROM m JOIN numbered ON numbered.ticket_id = m.ticket_id AND numbered.seq = m.seq
+"""
+
+_Waiting = tuple[dict[str, Any], "asyncio.Future[dict[str, Any] | None]"]
+
+
+def _batch_params(waiting: list[_Waiting]) -> dict[str, Any]:
+    params = [p for p, _ in waiting]
+    first = params[0]
+    return {
+        "ticket_ids": [p["ticket_id"] for p in params],
+        "sender_ids": [p["sender_id"] for p in params],
+        "is_admins": [p["is_admin"] for p in params],
+        "types": [p["type"] for p in params],
+        "contents": [p["content"] for p in params],
+        "client_ids": [p["client_id"] for p in params],
+        # Settings, alike for every plain message.
+        "digest_delay": first["digest_delay"],
+        "push_delay": first["push_delay"],
+    }
+
+
+def _answer(future: asyncio.Future[dict[str, Any] | None], row: dict[str, Any] | None) -> None:
+    if not future.done():
+        future.set_result(row)
+
+
+def _refuse(future: asyncio.Future[dict[str, Any] | None], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+class MessageWriter:
+    """`await insert(params)` writes one plain message (INSERT_MESSAGE's parameters, with no reply and
+    no attachment) and returns its row, or None when the sender may not post; it raises what
+    INSERT_MESSAGE would (a repeated clientId: UniqueViolation, with nothing written)."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self._waiting: list[_Waiting] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def insert(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((params, future))
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._write_while_waiting())
+        return await future
+
+    async def wait_idle(self) -> None:
+        """Until what has been handed over is written (at shutdown, before the pool closes)."""
+        while self._writing is not None:
+            await asyncio.shield(self._writing)
+
+    async def _write_while_waiting(self) -> None:
+        try:
+            while self._waiting:
+                taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                # A sender that gave up (its socket closed) before the write began is not written:
+                # it never got an answer, and its client sends again with the same clientId.
+                taken = [w for w in taken if not w[1].done()]
+                if len(taken) == 1:
+                    await self._write_one(*taken[0])
+                elif taken:
+                    await self._write_together(taken)
+        finally:
+            self._writing = None
+
+    async def _write_one(self, params: dict[str, Any], future: asyncio.Future[dict[str, Any] | None]) -> None:
+        try:
+            async with self._db.connection(generic_plans=True) as conn:
+                cur = await conn.execute(INSERT_MESSAGE, params)
+                row = await cur.fetchone()
+        except Exception as exc:
+            _refuse(future, exc)
+        else:
+            _answer(future, row)
+
+    async def _write_together(self, waiting: list[_Waiting]) -> None:
+        try:
+            async with self._db.connection(generic_plans=True) as conn:
+                cur = await conn.execute(INSERT_MESSAGES, _batch_params(waiting))
+                rows = await cur.fetchall()
+        except psycopg.errors.UniqueViolation:
+            # A clientId repeated (a retry racing its first attempt): the statement wrote nothing. Each
+            # goes alone, so only the repeat gets the violation.
+            for params, future in waiting:
+                await self._write_one(params, future)
+            return
+        except Exception as exc:
+            for _, future in waiting:
+                _refuse(future, exc)
+            return
+        by_place = {row.pop("ord"): row for row in rows}
+        for place, (_, future) in enumerate(waiting, start=1):
+            _answer(future, by_place.get(place))
