@@ -97,6 +97,7 @@ ACQUIRE_TIMEOUT_SECONDS = 5.0
 PROBE_INTERVAL_SECONDS = 0.25
 # The session options of the connection for generic plans (Database.connection(generic_plans=True)).
 GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+GENERIC_PLAN_CONNECTIONS = 4
 
 
 class DatabaseUnavailable(Unavailable):
@@ -157,8 +158,8 @@ class Database:
     def _new_generic_pool(self) -> AsyncConnectionPool[Connection]:
         return AsyncConnectionPool(
             self.url,
-            min_size=1,
-            max_size=1,
+            min_size=GENERIC_PLAN_CONNECTIONS,
+            max_size=GENERIC_PLAN_CONNECTIONS,
             kwargs={
                 "row_factory": dict_row,
                 "autocommit": True,

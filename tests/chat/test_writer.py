@@ -151,3 +151,44 @@ async def test_a_sender_who_gave_up_before_the_write_is_not_written(app, as_user
     await app.ctx.messages.wait_idle()
     contents = await _rows(app, "SELECT content FROM messages WHERE ticket_id = %s", tid)
     assert [c["content"] for c in contents] == ["kept"]
+
+
+async def _until_waiting_on_locks(app, count):
+    for _ in range(400):
+        waiting = await _rows(
+            app,
+            "SELECT count(*) AS n FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        if waiting[0]["n"] >= count:
+            break
+        await asyncio.sleep(0.025)
+    assert waiting[0]["n"] == count
+
+
+async def test_writes_in_flight_together_lock_their_tickets_in_one_order(app, as_user):
+    """Two writes at once, each of two tickets, while another transaction holds the lower ticket: both
+    wait for it before taking the higher one, so no two writes can each hold what the other needs."""
+    await register(app, "bob")
+    alice = as_user("alice")
+    low, high = sorted([(await ticket_with(alice, "bob"))["id"], (await ticket_with(alice, "bob"))["id"]])
+    async with app.ctx.db.transaction() as holder:
+        await holder.execute("SELECT 1 FROM tickets WHERE id = %s FOR UPDATE", (low,))
+        first = asyncio.gather(
+            app.ctx.messages.insert(_params(app, high, "alice", "h1")),
+            app.ctx.messages.insert(_params(app, low, "alice", "l1")),
+        )
+        await _until_waiting_on_locks(app, 1)  # the first write has taken both, and waits
+        second = asyncio.gather(
+            app.ctx.messages.insert(_params(app, low, "bob", "l2")),
+            app.ctx.messages.insert(_params(app, high, "bob", "h2")),
+        )
+        await _until_waiting_on_locks(app, 2)
+        # Neither holds the higher ticket meanwhile.
+        free = await _rows(app, "SELECT id FROM tickets WHERE id = %s FOR UPDATE NOWAIT", high)
+        assert len(free) == 1
+    rows = [*(await first), *(await second)]
+    seqs = {(str(r["ticket_id"]), r["content"]): r["seq"] for r in rows}
+    assert sorted(s for (t, _), s in seqs.items() if t == low) == [1, 2]
+    assert sorted(s for (t, _), s in seqs.items() if t == high) == [1, 2]
+    assert seqs[(low, "l1")] == 1 and seqs[(high, "h1")] == 1  # the first write went first

@@ -4,22 +4,24 @@ the same moment into one statement.
 A plain message (no reply, no attachment) is one statement in autocommit: the hottest write of the
 product. When many sockets send at once, each statement costs a round trip, a wake-up of a backend and
 its own execution of a nine-CTE plan, and the client's share of that (building the query, the send, the
-wait, the result) is most of what a message costs the server. So the writer keeps one write in flight:
-messages that arrive while it runs go together in the next, one statement for all of them
-(INSERT_MESSAGES). At a low rate nothing waits (a lone message takes the one-row statement at once);
-under load the batches grow with it, so the cost per message falls as the load rises. The writes go
-through the database's connection for generic plans (database.py says why a batch needs one).
+wait, the result) is most of what a message costs the server. So the writer keeps at most
+WRITES_AT_ONCE writes in flight: messages that arrive while they run go together in the next, one
+statement for all of them (INSERT_MESSAGES). At a low rate nothing waits (a lone message takes the
+one-row statement at once); under load the batches grow with it, so the cost per message falls as the
+load rises. Measured with the official client at 1,400 messages/s: 2 to 5 messages per statement, and
+the server's CPU per message 25% lower (docs/benchmarks.md, session 9).
 
-One write in flight also means plain messages never wait on each other's row locks, and a batch, which
-locks several tickets, never meets another batch holding them in another order. Everything else that
-locks a ticket (replies, attachments, ticket changes) locks only that one ticket, so it cannot close a
-cycle with a batch either.
+Two writes rather than one, so that one write waiting on a ticket's row lock (held by a ticket change,
+say) does not hold up every message of every ticket. A batch locks its tickets in id order
+(INSERT_MESSAGES' `locked`), so two batches never each hold a ticket the other waits for; everything
+else locks one ticket only (INSERT_MESSAGE, replies, attachments, ticket changes), so it cannot close a
+cycle with a batch either. The writes go through the database's connections for generic plans
+(database.py says why a batch needs them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import psycopg
@@ -28,10 +30,10 @@ from ticket_comms.database import Database
 from ticket_comms.notifications import digests
 from ticket_comms.push import messages as push_messages
 
-log = logging.getLogger(__name__)
-
-# Messages per statement, at most: a burst larger than this goes in several writes, one after another.
+# Messages per statement, at most: a burst larger than this goes in several writes.
 MAX_BATCH = 200
+# Writes in flight at once, at most, each taking what is waiting when it starts.
+WRITES_AT_ONCE = 2
 
 # One round trip: check the sender may post, take the next seq under the ticket's row lock, insert
 # the message, move the sender's read mark past it, and schedule the other participants' email
@@ -79,9 +81,13 @@ WITH i AS (
         SELECT 1 FROM ticket_participants p WHERE p.ticket_id = i.ticket_id AND p.user_id = i.sender_id)
 ), counts AS (
     SELECT ticket_id, count(*)::int AS n FROM allowed GROUP BY ticket_id
+), locked AS (
+    -- In id order, whatever the plan: two writes locking the same tickets never wait on each other
+    -- in a cycle.
+    SELECT id FROM tickets WHERE id IN (SELECT ticket_id FROM counts) ORDER BY id FOR NO KEY UPDATE
 ), t AS (
     UPDATE tickets SET last_seq = last_seq + counts.n, last_activity_at = now()
-    FROM counts WHERE tickets.id = counts.ticket_id
+    FROM locked JOIN counts ON counts.ticket_id = locked.id WHERE tickets.id = locked.id
     RETURNING tickets.id, tickets.last_seq - counts.n AS seq_before
 ), numbered AS (
     SELECT allowed.*, t.seq_before + row_number() OVER (PARTITION BY allowed.ticket_id ORDER BY allowed.ord)
@@ -143,33 +149,32 @@ class MessageWriter:
     def __init__(self, db: Database):
         self._db = db
         self._waiting: list[_Waiting] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._writing: set[asyncio.Task[None]] = set()
 
     async def insert(self, params: dict[str, Any]) -> dict[str, Any] | None:
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((params, future))
-        if self._writing is None:
-            self._writing = asyncio.create_task(self._write_while_waiting())
+        if len(self._writing) < WRITES_AT_ONCE:
+            task = asyncio.create_task(self._write_while_waiting())
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
         return await future
 
     async def wait_idle(self) -> None:
         """Until what has been handed over is written (at shutdown, before the pool closes)."""
-        while self._writing is not None:
-            await asyncio.shield(self._writing)
+        while self._writing:
+            await asyncio.wait(set(self._writing))
 
     async def _write_while_waiting(self) -> None:
-        try:
-            while self._waiting:
-                taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                # A sender that gave up (its socket closed) before the write began is not written:
-                # it never got an answer, and its client sends again with the same clientId.
-                taken = [w for w in taken if not w[1].done()]
-                if len(taken) == 1:
-                    await self._write_one(*taken[0])
-                elif taken:
-                    await self._write_together(taken)
-        finally:
-            self._writing = None
+        while self._waiting:
+            taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            # A sender that gave up (its socket closed) before the write began is not written:
+            # it never got an answer, and its client sends again with the same clientId.
+            taken = [w for w in taken if not w[1].done()]
+            if len(taken) == 1:
+                await self._write_one(*taken[0])
+            elif taken:
+                await self._write_together(taken)
 
     async def _write_one(self, params: dict[str, Any], future: asyncio.Future[dict[str, Any] | None]) -> None:
         try:
