@@ -97,7 +97,8 @@ ACQUIRE_TIMEOUT_SECONDS = 5.0
 PROBE_INTERVAL_SECONDS = 0.25
 # The session options of the connection for generic plans (Database.connection(generic_plans=True)).
 GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
-GENERIC_PLAN_CONNECTIONS = 4
+# As many as chat/writer.py has writes in flight (WRITES_AT_ONCE), its only user.
+GENERIC_PLAN_CONNECTIONS = 2
 
 
 class DatabaseUnavailable(Unavailable):
