@@ -136,6 +136,24 @@ async def test_a_repeated_client_id_in_a_write_is_answered_with_the_first_messag
         await app.ctx.messages.insert(_params(app, tid, "bob", "only once", client_id="retry-1"))
 
 
+async def test_a_message_the_database_refuses_fails_alone(app, as_user):
+    """Any error of one row fails the whole statement; the others are then written one by one."""
+    await register(app, "bob")
+    alice = as_user("alice")
+    tid = (await ticket_with(alice, "bob"))["id"]
+    results = await asyncio.gather(
+        app.ctx.messages.insert(_params(app, tid, "alice", "one")),
+        # An admin who is not a user: the sender's foreign key refuses the row.
+        app.ctx.messages.insert(_params(app, tid, "nobody-admin", "refused", is_admin=True)),
+        app.ctx.messages.insert(_params(app, tid, "bob", "two")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], psycopg.errors.ForeignKeyViolation)
+    assert [r["seq"] for r in (results[0], results[2])] == [1, 2]
+    contents = await _rows(app, "SELECT content FROM messages WHERE ticket_id = %s ORDER BY seq", tid)
+    assert [c["content"] for c in contents] == ["one", "two"]
+
+
 async def test_a_sender_who_gave_up_before_the_write_is_not_written(app, as_user):
     await register(app, "bob")
     alice = as_user("alice")

@@ -144,7 +144,8 @@ def _refuse(future: asyncio.Future[dict[str, Any] | None], exc: BaseException) -
 class MessageWriter:
     """`await insert(params)` writes one plain message (INSERT_MESSAGE's parameters, with no reply and
     no attachment) and returns its row, or None when the sender may not post; it raises what
-    INSERT_MESSAGE would (a repeated clientId: UniqueViolation, with nothing written)."""
+    INSERT_MESSAGE alone would (a repeated clientId: UniqueViolation, with nothing written), whatever
+    the messages written with it."""
 
     def __init__(self, db: Database):
         self._db = db
@@ -191,9 +192,11 @@ class MessageWriter:
             async with self._db.connection(generic_plans=True) as conn:
                 cur = await conn.execute(INSERT_MESSAGES, _batch_params(waiting))
                 rows = await cur.fetchall()
-        except psycopg.errors.UniqueViolation:
-            # A clientId repeated (a retry racing its first attempt): the statement wrote nothing. Each
-            # goes alone, so only the repeat gets the violation.
+        except psycopg.Error:
+            # One message the statement refused (a clientId repeated by a retry racing its first
+            # attempt, or any other error of a row) fails the whole statement, which wrote nothing.
+            # Each goes alone, so only that one gets the error. (The database going away is not a
+            # psycopg.Error here: Database.connection turns it into Unavailable, for all of them.)
             for params, future in waiting:
                 await self._write_one(params, future)
             return
