@@ -167,15 +167,21 @@ class MessageWriter:
             await asyncio.wait(set(self._writing))
 
     async def _write_while_waiting(self) -> None:
-        while self._waiting:
-            taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            # A sender that gave up (its socket closed) before the write began is not written:
-            # it never got an answer, and its client sends again with the same clientId.
-            taken = [w for w in taken if not w[1].done()]
-            if len(taken) == 1:
-                await self._write_one(*taken[0])
-            elif taken:
-                await self._write_together(taken)
+        try:
+            while self._waiting:
+                taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                # A sender that gave up (its socket closed) before the write began is not written:
+                # it never got an answer, and its client sends again with the same clientId.
+                taken = [w for w in taken if not w[1].done()]
+                if len(taken) == 1:
+                    await self._write_one(*taken[0])
+                elif taken:
+                    await self._write_together(taken)
+        finally:
+            # Now, in the same step that found nothing waiting, not only in the done callback (which
+            # runs later): an insert in between would count this task as writing, and with every
+            # writer counted its message would wait for the next insert to start a write.
+            self._writing.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     async def _write_one(self, params: dict[str, Any], future: asyncio.Future[dict[str, Any] | None]) -> None:
         try:
@@ -198,7 +204,8 @@ class MessageWriter:
             # Each goes alone, so only that one gets the error. (The database going away is not a
             # psycopg.Error here: Database.connection turns it into Unavailable, for all of them.)
             for params, future in waiting:
-                await self._write_one(params, future)
+                if not future.done():
+                    await self._write_one(params, future)
             return
         except Exception as exc:
             for _, future in waiting:
