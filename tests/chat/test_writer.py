@@ -12,7 +12,7 @@ import pytest
 
 from tests.chat.helpers import register, ticket_with
 from ticket_comms.auth.service import CurrentUser
-from ticket_comms.chat import service
+from ticket_comms.chat import service, writer
 from ticket_comms.chat.schemas import SendMessage
 
 
@@ -210,3 +210,16 @@ async def test_writes_in_flight_together_lock_their_tickets_in_one_order(app, as
     assert sorted(s for (t, _), s in seqs.items() if t == low) == [1, 2]
     assert sorted(s for (t, _), s in seqs.items() if t == high) == [1, 2]
     assert seqs[(low, "l1")] == 1 and seqs[(high, "h1")] == 1  # the first write went first
+
+
+async def test_a_message_sent_as_a_write_ends_is_written(app, as_user, monkeypatch):
+    """The sender of a write's last message is resumed by its answer before that write's task has
+    ended; a message it sends at once must still get a write."""
+    monkeypatch.setattr(writer, "WRITES_AT_ONCE", 1)
+    await register(app, "bob")
+    alice = as_user("alice")
+    tid = (await ticket_with(alice, "bob"))["id"]
+    first = await app.ctx.messages.insert(_params(app, tid, "alice", "first"))
+    async with asyncio.timeout(10):
+        second = await app.ctx.messages.insert(_params(app, tid, "bob", "second"))
+    assert (first["seq"], second["seq"]) == (1, 2)
