@@ -125,13 +125,14 @@ class Database:
     every PROBE_INTERVAL_SECONDS. Once it answers, a fresh pool replaces the old one (whose connections
     all died with the server, and whose own reconnection backs off for minutes) and service resumes.
 
-    Beside the pool, one connection whose session always uses a prepared statement's generic plan, for
-    a statement whose parameters are arrays of any length (chat/writer.py's batch of messages). For
+    Beside the pool, GENERIC_PLAN_CONNECTIONS connections whose session always uses a prepared
+    statement's generic plan, for a statement whose parameters are arrays of any length (chat/writer.py's
+    batch of messages). For
     such a statement PostgreSQL keeps making a custom plan per execution, since the generic plan's
     guess of 100 rows per array looks dearer than the few rows it is given: for the nine-CTE batch,
     1.5 ms of planning to execute in 0.3. Forcing generic plans everywhere would hurt the queries
-    whose plan does depend on their values (search, lists filtered by status), hence a connection of
-    its own.
+    whose plan does depend on their values (search, lists filtered by status), hence connections of
+    their own.
     """
 
     def __init__(self, url: str, *, min_size: int | None = None, max_size: int = 20):
@@ -242,8 +243,8 @@ class Database:
     @asynccontextmanager
     async def connection(self, *, generic_plans: bool = False) -> AsyncIterator[Connection]:
         """A pooled connection in autocommit mode: each statement is its own transaction. With
-        `generic_plans`, the connection whose prepared statements always use their generic plan (there
-        is one: a caller holding it makes the next one wait)."""
+        `generic_plans`, one of the connections whose prepared statements always use their generic plan
+        (GENERIC_PLAN_CONNECTIONS of them: more callers at once wait for one)."""
         self._check_up()
         pool = self.generic_pool if generic_plans else self.pool
         try:

@@ -17,7 +17,7 @@ from ticket_comms.auth.service import CurrentUser
 from ticket_comms.chat.reactions import MAX_DISTINCT_REACTIONS, NotAnEmoji, TooManyReactions, checked_emoji
 from ticket_comms.chat.readers import announce, for_reader
 from ticket_comms.chat.schemas import MAX_CONTENT, EditMessage, SendMessage, message_out
-from ticket_comms.chat.writer import INSERT_MESSAGE
+from ticket_comms.chat.writer import insert_message
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.errors import Forbidden, NotFound, ValidationFailed
@@ -87,14 +87,9 @@ async def _existing_by_client_id(
     return await cur.fetchone()
 
 
-async def _insert(conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
-    cur = await conn.execute(INSERT_MESSAGE, params)
-    return await cur.fetchone()
-
-
 async def post_system_message(conn: Connection, ticket_id: UUID, content: str) -> dict[str, Any]:
     """Insert a System message (senderId null) inside the caller's transaction."""
-    row = await _insert(
+    row = await insert_message(
         conn,
         {
             "ticket_id": ticket_id,
@@ -186,7 +181,7 @@ async def _send_in_transaction(
                     raise
                 return existing, False
             params["attachment_name"] = attachment["file_name"]
-        row = await _insert(conn, params)
+        row = await insert_message(conn, params)
         if row is None:
             raise TicketNotFound()
         if attachment is not None:

@@ -8,8 +8,9 @@ wait, the result) is most of what a message costs the server. So the writer keep
 WRITES_AT_ONCE writes in flight: messages that arrive while they run go together in the next, one
 statement for all of them (INSERT_MESSAGES). At a low rate nothing waits (a lone message takes the
 one-row statement at once); under load the batches grow with it, so the cost per message falls as the
-load rises. Measured with the official client at 1,400 messages/s: 2 to 5 messages per statement, and
-the server's CPU per message 25% lower (docs/benchmarks.md, session 9).
+load rises. Measured with the official client (docs/benchmarks.md, session 9): 1-3 messages per
+statement at 800 messages/s and 3-20 at 1,400; the server held 1,400 messages/s where the one-row
+statements saturated it at 800 the same hour.
 
 Two writes rather than one, so that one write waiting on a ticket's row lock (held by a ticket change,
 say) does not hold up every message of every ticket. A batch locks its tickets in id order
@@ -26,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from ticket_comms.database import Database
+from ticket_comms.database import Connection, Database
 from ticket_comms.notifications import digests
 from ticket_comms.push import messages as push_messages
 
@@ -112,6 +113,13 @@ SELECT numbered.ord, m.id, m.ticket_id, m.seq, m.sender_id, m.type, m.content, m
 FROM m JOIN numbered ON numbered.ticket_id = m.ticket_id AND numbered.seq = m.seq
 """
 
+
+async def insert_message(conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+    """INSERT_MESSAGE on `conn` (in the caller's transaction, if any): the row, or None."""
+    cur = await conn.execute(INSERT_MESSAGE, params)
+    return await cur.fetchone()
+
+
 _Waiting = tuple[dict[str, Any], "asyncio.Future[dict[str, Any] | None]"]
 
 
@@ -186,8 +194,7 @@ class MessageWriter:
     async def _write_one(self, params: dict[str, Any], future: asyncio.Future[dict[str, Any] | None]) -> None:
         try:
             async with self._db.connection(generic_plans=True) as conn:
-                cur = await conn.execute(INSERT_MESSAGE, params)
-                row = await cur.fetchone()
+                row = await insert_message(conn, params)
         except Exception as exc:
             _refuse(future, exc)
         else:
