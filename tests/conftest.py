@@ -155,11 +155,10 @@ async def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     await running.stop()
 
 
-@pytest.fixture(autouse=True)
-async def clean_tables(request: pytest.FixtureRequest) -> None:
-    if "database_url" not in request.fixturenames:
-        return
-    url = request.getfixturevalue("database_url")
+async def empty_tables(url: str) -> None:
+    """Every table but the kept ones emptied: before each test, and before an app with a worker of its
+    own starts (tests/email, tests/replies), which would otherwise send the emails an earlier test left
+    pending into this module's sink."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         cur = await conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         tables = [r[0] for r in await cur.fetchall() if r[0] not in KEEP_TABLES | EMPTIED_BY_TRIGGER]
@@ -178,6 +177,13 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
                     if attempt == 4:
                         raise
                     await asyncio.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(request: pytest.FixtureRequest) -> None:
+    if "database_url" not in request.fixturenames:
+        return
+    await empty_tables(request.getfixturevalue("database_url"))
     if "app" in request.fixturenames:
         ctx = request.getfixturevalue("app").ctx
         ctx.users._seen.clear()

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.conftest import RunningApp, make_settings, start_app
+from tests.conftest import RunningApp, empty_tables, make_settings, start_app
 
 DSN_PARAMS = ("ENVID", "RET", "NOTIFY", "ORCPT")
 
@@ -195,6 +195,7 @@ async def mail_app(
     settings = make_settings(
         database_url, tmp_path_factory.mktemp("mail"), smtp_url=sink.url, **MAIL_SETTINGS
     )
+    await empty_tables(database_url)  # conftest.empty_tables says why
     running = await start_app(settings)
     yield running
     await running.stop()

@@ -11,7 +11,7 @@ from html import unescape
 import httpx
 import pytest
 
-from tests.conftest import RunningApp, make_settings, start_app
+from tests.conftest import RunningApp, empty_tables, make_settings, start_app
 from tests.email.support import MAIL_SETTINGS, Mail
 
 TRACKED = "TicketCreated"
@@ -29,6 +29,7 @@ async def mail_app(
         email_track_clicks_templates=[TRACKED],
         **MAIL_SETTINGS,
     )
+    await empty_tables(database_url)  # conftest.empty_tables says why
     running = await start_app(settings)
     yield running
     await running.stop()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import RunningApp, free_port, make_settings, start_app
+from tests.conftest import RunningApp, empty_tables, free_port, make_settings, start_app
 from tests.email.support import MAIL_SETTINGS, mail, sink
 
 __all__ = ["mail", "mail_app", "sink"]
@@ -30,6 +30,7 @@ async def mail_app(
         inbound_smtp_port=free_port(),
         **REPLY_SETTINGS,
     )
+    await empty_tables(database_url)  # conftest.empty_tables says why
     running = await start_app(settings)
     yield running
     await running.stop()
