@@ -14,6 +14,7 @@ import pytest
 
 from ticket_comms.email.templates import builtin, rendering
 from ticket_comms.email.templates.rendering import Template
+from ticket_comms.email.templates.sandbox import HTML_ENV, compile_source, places_variable
 
 # name -> (subject, htmlContent, the reason the render is refused)
 TRICKS: dict[str, tuple[str, str, str]] = {
@@ -118,3 +119,47 @@ async def test_shipped_templates_render_in_process_and_edited_ones_in_the_pool(a
         await app.ctx.db.fetch_one("SELECT * FROM email_templates WHERE name = 'TicketCreated'")
     )
     assert rendering.is_shipped(reset)
+
+
+# Expressions whose parts are all literals: Jinja would fold each while compiling, calling the filter.
+FOLDABLE = [
+    "{{ 1|probe }}",
+    "{{ [1, 2]|probe|length }}",
+    "<p>{{ content }}</p>{{ 'x'|probe }}",
+    "{% autoescape 1|probe %}<b>{{ content }}</b>{% endautoescape %}",
+]
+
+
+@pytest.mark.parametrize("source", FOLDABLE)
+def test_compiling_a_template_runs_nothing_it_wrote(source: str) -> None:
+    """Saving checks a template by compiling it in the serve process, outside the workers' limits:
+    the compiler must not evaluate the admin's expressions (`[1]|batch(300000000, 'x')|list|length`
+    built 4.6 GB there, for 16 s, on the event loop). They run when rendering, in a capped worker."""
+    calls: list[Any] = []
+
+    def probe(value: Any) -> Any:
+        calls.append(value)
+        return value
+
+    env = HTML_ENV.overlay()
+    env.filters = {**HTML_ENV.filters, "probe": probe}
+    compiled = compile_source(env, source, "<probe>")
+    places_variable(env, source, "content")
+    assert calls == []
+    compiled.render(content="c")
+    assert len(calls) == 1
+
+
+def test_the_layout_must_place_the_body() -> None:
+    assert places_variable(HTML_ENV, "<main>{{ content }}</main>", "content")
+    assert places_variable(HTML_ENV, "{% if content %}{{ content|safe }}{% endif %}", "content")
+    assert not places_variable(HTML_ENV, "<main>{{ body }}</main>", "content")
+    assert not places_variable(HTML_ENV, "{% set content = 'x' %}{{ content }}", "content")
+
+
+async def test_saving_a_layout_without_the_body_is_refused(admin: Any) -> None:
+    response = await admin.put(
+        "/api/v1/email/templates/layout", json={"htmlContent": "<main>{{ body }}</main>"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "htmlContent"

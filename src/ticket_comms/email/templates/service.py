@@ -9,14 +9,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import jinja2.meta
-
 from ticket_comms.context import AppContext
 from ticket_comms.database import Connection
 from ticket_comms.email.templates import builtin, versions
 from ticket_comms.email.templates.errors import TemplateInvalid
 from ticket_comms.email.templates.rendering import LAYOUT, Template, forget, get, render, render_template
-from ticket_comms.email.templates.sandbox import HTML_ENV, check_syntax
+from ticket_comms.email.templates.sandbox import HTML_ENV, check_syntax, places_variable
 from ticket_comms.email.templates.schemas import (
     CreateTemplate,
     PreviewOut,
@@ -51,7 +49,7 @@ def _validate_sources(name: str, subject: str | None, html: str | None, text: st
         check_syntax("subject", subject)
     if html is not None:
         check_syntax("htmlContent", html)
-        if name == LAYOUT and "content" not in jinja2.meta.find_undeclared_variables(HTML_ENV.parse(html)):
+        if name == LAYOUT and not places_variable(HTML_ENV, html, "content"):
             raise TemplateInvalid(
                 "The layout must place the email's body with {{ content }}.",
                 details=[{"field": "htmlContent", "line": None, "message": "{{ content }} is missing"}],
